@@ -12,7 +12,7 @@ setup(
     name=c["lib_name"],
     version=c["version"],
     description=c["description"],
-    long_description=Path("README.md").read_text(encoding="utf-8"),
+    long_description=(Path(__file__).parent / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     author=c["author"],
     author_email=c["author_email"],

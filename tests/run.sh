@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Run every test: the notebooks' own tests (nbdev_test) and tests/ (pytest); print one closing count.
+set -u
+cd "$(dirname "$0")/.."
+export PYTHONUNBUFFERED=1 MPLBACKEND=Agg
+log=$(mktemp -d)
+
+nbdev_test --timing --n_workers "${NB_WORKERS:-2}" 2>&1 | tee "$log/nb.txt"
+nb_rc=${PIPESTATUS[0]}
+nb_total=$(python - <<'PY'
+from nbdev.doclinks import nbglob
+from nbdev.test import _keep_file
+print(sum(_keep_file(f, '.notest') for f in nbglob(as_path=True)))
+PY
+)
+nb_failed=$(sed -n '/nbdev Tests Failed On The Following Notebooks/,$p' "$log/nb.txt" | grep -c $'^\t')
+[ "$nb_rc" -ne 0 ] && [ "$nb_failed" -eq 0 ] && nb_failed=$nb_total   # crashed before reporting
+
+python -m pytest tests/ -q -p no:cacheprovider 2>&1 | tee "$log/py.txt"
+py_rc=${PIPESTATUS[0]}
+last=$(grep -E '[0-9]+ (passed|failed|error)' "$log/py.txt" | tail -1)
+count() { echo "$last" | grep -oE "[0-9]+ $1" | grep -oE '[0-9]+' || echo 0; }
+py_passed=$(count passed); py_failed=$(( $(count failed) + $(count error) ))
+[ "$py_rc" -eq 5 ] && py_rc=0                                          # no pytest tests collected
+[ "$py_rc" -ne 0 ] && [ "$py_failed" -eq 0 ] && py_failed=1             # crashed before reporting
+
+passed=$(( nb_total - nb_failed + py_passed )); failed=$(( nb_failed + py_failed ))
+echo "notebooks: $((nb_total - nb_failed)) passed, $nb_failed failed; pytest: $py_passed passed, $py_failed failed"
+echo "$passed passed, $failed failed"
+rm -rf "$log"
+[ "$nb_rc" -eq 0 ] && [ "$py_rc" -eq 0 ]

@@ -1,0 +1,5 @@
+import btvq
+
+
+def test_version():
+    assert btvq.__version__.count(".") == 2
