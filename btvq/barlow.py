@@ -11,13 +11,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .stft import finite_checks_on
+
 # %% auto #0
 __all__ = ['standardize', 'cross_corr_sq_norm', 'barlow_twins_loss', 'Projector']
 
 # %% ../nbs/05_barlow.ipynb #4cd95f17
 def _check_finite(name: str, x: Tensor) -> None:
-    "Raise a ValueError if `x` holds NaN or inf."
-    if not torch.isfinite(x).all():
+    "Raise a ValueError if `x` holds NaN or inf (unless scans are off, see `btvq.stft.finite_checks`)."
+    if finite_checks_on() and not torch.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or inf values")
 
 
@@ -75,8 +77,13 @@ class Projector(nn.Module):
         self.mlp = nn.Sequential(*layers)
         self.requires_grad_(not frozen)
 
-    def forward(self, z: Tensor) -> Tensor:
-        "Project latents z (B,dim,H,W) to embeddings (B,out)."
+    def forward(self, z: Tensor, groups: int = 1) -> Tensor:
+        "Project latents z (B,dim,H,W) to (B,out); `groups` equal row blocks (views) get their own BN statistics."
         if z.ndim != 4 or z.shape[1] != self.dim:
             raise ValueError(f"expected latents of shape (B,{self.dim},H,W), got {tuple(z.shape)}")
-        return self.mlp(z.amax(dim=(2, 3)))
+        if not (isinstance(groups, int) and groups >= 1 and len(z) % groups == 0):
+            raise ValueError(f"groups must be a positive integer dividing the batch size {len(z)}, got {groups!r}")
+        h = z.amax(dim=(2, 3))
+        for layer in self.mlp:  # linear layers see all rows at once; BN normalises each group on its own, in order
+            h = torch.cat([layer(g) for g in h.chunk(groups)]) if isinstance(layer, nn.BatchNorm1d) else layer(h)
+        return h

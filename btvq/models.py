@@ -16,7 +16,7 @@ from .augment import AUGMENTATIONS, Augmenter
 from .barlow import Projector, barlow_twins_loss
 from .nets import Decoder, Encoder, n_downsample
 from .quantize import VectorQuantizer
-from .stft import check_batch, istft, stft
+from .stft import check_batch, finite_checks, istft, stft
 
 # %% auto #0
 __all__ = ['VIEWS', 'as_batch', 'VQVAE', 'BTVQVAE', 'build_model']
@@ -65,13 +65,19 @@ class VQVAE(nn.Module):
                     codebook=q.codebook_loss, commit=q.commit_loss,
                     perplexity=q.perplexity, x_hat=x_hat, ids=q.ids, target=x)
 
+    def autoencode(self, x: Tensor) -> dict:
+        "VQ-VAE loss terms and outputs for a batch `(B, L)` or `(B, 1, L)` (no Barlow Twins branch)."
+        x = as_batch(x, self.length)
+        with finite_checks(False): return self._autoencode(x)  # input checked once, not at every stage
+
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> dict:
         "Named loss terms and outputs for a batch `(B, L)` or `(B, 1, L)`; `generator` is unused here."
-        return self._autoencode(as_batch(x, self.length))
+        return self.autoencode(x)
 
     def _quantize(self, x: Tensor):
         "Quantiser output for a batch."
-        return self.quantizer(self._stft_encode(as_batch(x, self.length))[1])
+        x = as_batch(x, self.length)
+        with finite_checks(False): return self.quantizer(self._stft_encode(x)[1])
 
     def encode(self, x: Tensor) -> Tensor:
         "Token ids `(B, H, W)` of a batch."
@@ -83,7 +89,7 @@ class VQVAE(nn.Module):
 
     def reconstruct(self, x: Tensor) -> Tensor:
         "Reconstruction `x_hat` `(B, 1, L)` of a batch."
-        return self._autoencode(as_batch(x, self.length))['x_hat']
+        return self.autoencode(x)['x_hat']
 
 # %% ../nbs/06_models.ipynb #0f2734db
 VIEWS = ('text', 'code')
@@ -119,16 +125,19 @@ class BTVQVAE(VQVAE):
         with_bt = self.gamma > 0 and len(x) > 1  # eval mode with B = 1: no BT loss
         on_view = self.views == 'code' and self.training  # reconstruct a view; eval mode always reconstructs x
         # two views in one call: every augmentation draws its randomness per series, so the halves are independent
-        views = self.augmenter(torch.cat([x, x]), generator).chunk(2) if with_bt or on_view else []
-        series = views if on_view else [x, *views]
-        k = self._pick(generator) if on_view else 0  # the series to reconstruct
-        if not with_bt: return dict(self._autoencode(series[k]), bt=x.new_tensor(float('nan')))
-        u, z = self._stft_encode(torch.cat(series))  # one encoder call (BatchNorm statistics span all)
-        us, zs = u.chunk(len(series)), z.chunk(len(series))
-        out = self._autoencode(series[k], us[k], zs[k])
-        out['bt'] = barlow_twins_loss(self.projector(zs[-2]), self.projector(zs[-1]), lambd=self.lambd)
-        out['loss'] = out['loss'] + self.gamma * out['bt']
-        return out
+        with finite_checks(False):  # input checked once, not at every stage
+            views = self.augmenter(torch.cat([x, x]), generator).chunk(2) if with_bt or on_view else []
+            series = views if on_view else [x, *views]
+            k = self._pick(generator) if on_view else 0  # the series to reconstruct
+            if not with_bt: return dict(self._autoencode(series[k]), bt=x.new_tensor(float('nan')))
+            u, z = self._stft_encode(torch.cat(series))  # one encoder call (BatchNorm statistics span all)
+            us, zs = u.chunk(len(series)), z.chunk(len(series))
+            out = self._autoencode(series[k], us[k], zs[k])
+            # both views in one projector call; each keeps its own BatchNorm statistics
+            emb_a, emb_b = self.projector(z[-2 * len(x):], groups=2).chunk(2)
+            out['bt'] = barlow_twins_loss(emb_a, emb_b, lambd=self.lambd)
+            out['loss'] = out['loss'] + self.gamma * out['bt']
+            return out
 
 # %% ../nbs/06_models.ipynb #9a199150
 def build_model(hparams: dict) -> VQVAE:

@@ -114,9 +114,11 @@ def principal_coords(z: np.ndarray, var: float = 0.95) -> tuple[int, np.ndarray]
     return dim, (z - pca.mean_) @ pca.components_[:rank].T
 
 # %% ../nbs/08_probe.ipynb #02ce61f6
-def svm_accuracy(z_train, y_train, z_test, y_test, C: float = 1.0, chunk: int = 2048) -> float:
+def svm_accuracy(z_train, y_train, z_test, y_test, C: float = 1.0, chunk: int = 2048,
+                 max_iter: int = 100_000) -> float:
     "Test accuracy of `SVC(kernel='linear', C=C)`, fitted on the precomputed Gram matrix (same problem, BLAS-fast)."
-    svc = SVC(kernel='precomputed', C=C).fit(z_train @ z_train.T, y_train)
+    # libsvm can iterate for minutes on near-degenerate latents (early in training): cap it; sklearn then warns
+    svc = SVC(kernel='precomputed', C=C, max_iter=max_iter).fit(z_train @ z_train.T, y_train)
     pred = np.concatenate([svc.predict(z_test[i:i + chunk] @ z_train.T) for i in range(0, len(z_test), chunk)])
     return float((pred == y_test).mean())
 

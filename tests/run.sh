@@ -4,8 +4,9 @@ set -u
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1 MPLBACKEND=Agg
 log=$(mktemp -d)
+# two notebooks run at once, so each torch gets one thread (no oversubscription on 2 cores)
 
-nbdev_test --timing --n_workers "${NB_WORKERS:-2}" 2>&1 | tee "$log/nb.txt"
+OMP_NUM_THREADS=1 nbdev_test --timing --n_workers "${NB_WORKERS:-2}" 2>&1 | tee "$log/nb.txt"
 nb_rc=${PIPESTATUS[0]}
 nb_total=$(python - <<'PY'
 from nbdev.doclinks import nbglob
