@@ -7,7 +7,7 @@ __all__ = ['PROFILES', 'IDENTITY', 'CURVES', 'PACKAGES', 'OUTPUTS', 'Profile', '
            'run_dir', 'build', 'train_config', 'plot_history', 'plot_reconstructions', 'plot_token_usage',
            'plot_latents_2d', 'save_figures', 'device_name', 'environment', 'load_metrics', 'run']
 
-# %% ../nbs/09_experiment.ipynb #7df6ad40
+# %% ../nbs/09_experiment.ipynb #520ea673
 import json
 import math
 import numbers
@@ -32,7 +32,7 @@ from .models import BTVQVAE, VIEWS, VQVAE
 from .probe import extract_latents
 from .train import TrainConfig, atomic_write, eval_mode, fit, prepare_data, resolve_device, seed_everything, steps_per_epoch
 
-# %% ../nbs/09_experiment.ipynb #f87d20b6
+# %% ../nbs/09_experiment.ipynb #282582b3
 @dataclass(frozen=True)
 class Profile:
     "A training budget: the model is the same in every profile."
@@ -55,12 +55,12 @@ PROFILES = {
                      about='seconds: 2 steps, one evaluation at the end (tests)'),
     'demo': Profile(steps=30, evals=3, checkpoint_every=10, probe_kwargs=dict(n_kmeans=5),
                     about='about a minute on GunPoint with 2 CPU cores (the notebook default)'),
-    'cpu': Profile(steps=150, evals=3, checkpoint_every=50, probe_kwargs=dict(n_kmeans=5),
+    'cpu': Profile(steps=100, evals=2, checkpoint_every=50, probe_kwargs=dict(n_kmeans=5),
                    about='the committed CPU sweep: 10 datasets x 4 gammas in about 3 hours on 2 cores'),
     'full': Profile(epochs=1500, evals=75, checkpoint_every=500, about='the thesis: 1500 epochs, evaluation every 20'),
 }
 
-# %% ../nbs/09_experiment.ipynb #07164a0a
+# %% ../nbs/09_experiment.ipynb #8181009f
 def repo_root() -> Path | None:
     "The source checkout `btvq` runs from (package location, else the working directory or a parent), if any."
     for d in (Path(btvq.__file__).resolve().parent.parent, Path.cwd(), *Path.cwd().parents):
@@ -71,7 +71,7 @@ def default_out_dir() -> Path:
     "Where run folders go by default: `<repo>/outputs/runs` in a source checkout, else `./outputs/runs`."
     return (repo_root() or Path.cwd()) / 'outputs' / 'runs'
 
-# %% ../nbs/09_experiment.ipynb #a6eda818
+# %% ../nbs/09_experiment.ipynb #b12a1e41
 IDENTITY = ('dataset', 'gamma', 'seed', 'profile', 'views', 'ema')  # the fields a run folder stands for
 
 @dataclass
@@ -114,7 +114,7 @@ def run_dir(cfg: Config) -> Path:
     root = Path(cfg.out_dir) if cfg.out_dir is not None else default_out_dir()
     return root / cfg.dataset / f"gamma={cfg.gamma:g}" / f"seed={cfg.seed}" / cfg.profile
 
-# %% ../nbs/09_experiment.ipynb #2a72a11d
+# %% ../nbs/09_experiment.ipynb #b7465a3b
 def build(cfg: Config, length: int) -> VQVAE:
     "The run's model for series of `length`: `VQVAE` if gamma is 0, else `BTVQVAE(gamma)`."
     if cfg.gamma == 0: return VQVAE(length, ema=cfg.ema)
@@ -129,7 +129,7 @@ def train_config(cfg: Config, n_train: int) -> TrainConfig:
                        checkpoint_every=p.checkpoint_every, seed=cfg.seed, device=cfg.device,
                        probe_kwargs=dict(p.probe_kwargs), progress=cfg.progress)
 
-# %% ../nbs/09_experiment.ipynb #4cba6c8e
+# %% ../nbs/09_experiment.ipynb #f673bc13
 CURVES = {  # panel title -> predicate on history column names
     'loss': lambda c: c in ('train_loss', 'train_recon', 'val_recon'),
     'Barlow Twins loss': lambda c: c == 'train_bt',
@@ -172,12 +172,13 @@ def plot_latents_2d(z: np.ndarray, y: np.ndarray, classes: np.ndarray) -> Figure
     fig = Figure(figsize=(4.5, 4), layout='constrained')
     ax = fig.subplots()
     few = len(classes) <= 10                                   # distinct colours and a legend
-    sc = ax.scatter(pc[:, 0], pc[:, 1], c=y, cmap='tab10' if few else 'viridis', vmin=0, vmax=9 if few else len(classes) - 1, s=8)
+    sc = ax.scatter(pc[:, 0], pc[:, 1], c=y, s=8, cmap='tab10' if few else 'viridis', vmin=0,
+                    vmax=9 if few else len(classes) - 1)
     if few: ax.legend(sc.legend_elements()[0], [str(classes[v]) for v in np.unique(y)], title='class', fontsize=7)
     ax.set(title='pooled latents, test split (PCA)', xlabel='PC 1', ylabel='PC 2')
     return fig
 
-# %% ../nbs/09_experiment.ipynb #17b2d72f
+# %% ../nbs/09_experiment.ipynb #a3924b95
 def save_figures(model: VQVAE, data: UCRData, hist: pd.DataFrame, out: Path, n_series: int = 4) -> list[str]:
     "Draw a trained model's figures from `data` (normalised) and its history into `out`; return the file names."
     _, first = np.unique(data.y_test, return_index=True)                     # first test series of each class
@@ -193,7 +194,7 @@ def save_figures(model: VQVAE, data: UCRData, hist: pd.DataFrame, out: Path, n_s
     for name, fig in figs.items(): fig.savefig(out / name, dpi=110)
     return list(figs)
 
-# %% ../nbs/09_experiment.ipynb #385379d1
+# %% ../nbs/09_experiment.ipynb #ea12666f
 PACKAGES = ('torch', 'numpy', 'scikit-learn', 'pandas', 'matplotlib', 'btvq')
 
 def _git(*args: str) -> str | None:
@@ -221,7 +222,7 @@ def environment(device: torch.device) -> dict:
     return dict(git_commit=commit, git_dirty=None if status is None else bool(status), python=sys.version.split()[0],
                 platform=platform.platform(), packages={p: ver(p) for p in PACKAGES}, device=device_name(device))
 
-# %% ../nbs/09_experiment.ipynb #675c52e1
+# %% ../nbs/09_experiment.ipynb #08c6f215
 OUTPUTS = ('metrics.json', 'history.csv', 'checkpoint.pt', 'curves.png', 'reconstructions.png', 'tokens.png', 'latents.png')
 
 def _finite(v):

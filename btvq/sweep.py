@@ -7,7 +7,7 @@ __all__ = ['STEP_SECONDS', 'EVAL_SECONDS_PER_VALUE', 'FIXED_SECONDS', 'plan', 'f
            'dataset_shape', 'default_notebook', 'record_failure', 'run_notebook', 'make_executor', 'sweep',
            'parse_args', 'main']
 
-# %% ../nbs/10_sweep.ipynb #11d725ca
+# %% ../nbs/10_sweep.ipynb #3c884246
 import argparse
 import json
 import math
@@ -26,7 +26,7 @@ from .data import STUDY_DATASETS, load_ucr
 from .experiment import PROFILES, Config, repo_root, run_dir, train_config
 from .train import atomic_write, steps_per_epoch
 
-# %% ../nbs/10_sweep.ipynb #2ada51cc
+# %% ../nbs/10_sweep.ipynb #215fd042
 def plan(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str = 'cpu', **kwargs) -> list[Config]:
     "The runs of a sweep, dataset by dataset: every dataset x gamma x seed (`'study'` = the 10 study datasets)."
     names = [n for d in datasets for n in (STUDY_DATASETS if d == 'study' else [d])]
@@ -37,10 +37,9 @@ def finished(cfg: Config) -> bool:
     "Whether the run has finished (its `metrics.json` exists)."
     return (run_dir(cfg) / 'metrics.json').exists()
 
-# %% ../nbs/10_sweep.ipynb #29e7232a
-# seconds per batch-128 optimiser step, a + b * length, measured on a 2-core AMD EPYC VM (torch 2.13, 2 threads)
-STEP_SECONDS = {'VQVAE': (0.10, 0.0012), 'BTVQVAE': (0.9, 0.0036)}
-EVAL_SECONDS_PER_VALUE = {'VQVAE': 4e-7, 'BTVQVAE': 8e-7}  # one evaluation, per series and time step
+# %% ../nbs/10_sweep.ipynb #cc81e1a6
+STEP_SECONDS = {'VQVAE': (0.17, 0.0022), 'BTVQVAE': (1.15, 0.0036)}  # a + b * length, seconds per batch-128 step
+EVAL_SECONDS_PER_VALUE = {'VQVAE': 6e-6, 'BTVQVAE': 1.5e-5}        # one evaluation, per series and time step
 FIXED_SECONDS = 20.0
 
 def n_evaluations(total_steps: int, per_epoch: int, eval_every: int) -> int:
@@ -67,7 +66,7 @@ def dataset_shape(name: str, root: str | None = None) -> tuple[int, int, int]:
     except (OSError, ValueError): return math.nan, math.nan, math.nan
     return len(d.x_train), len(d.x_test), d.length
 
-# %% ../nbs/10_sweep.ipynb #d1509f42
+# %% ../nbs/10_sweep.ipynb #24f05ce4
 def default_notebook() -> Path:
     "`nbs/run_experiment.ipynb` of the source checkout."
     root = repo_root()
@@ -106,7 +105,7 @@ def run_notebook(cfg: Config, notebook: str | Path | None = None, threads: int |
     (out / 'failure.json').unlink(missing_ok=True)
     return dict(status='done', seconds=time.perf_counter() - t0, error=None)
 
-# %% ../nbs/10_sweep.ipynb #6be5c4a3
+# %% ../nbs/10_sweep.ipynb #6874d74c
 def make_executor(kind: str, folder: Path, time_min: int = 240, partition: str | None = None, gpus: int = 0,
                   cpus: int | None = None):
     "A submitit executor for `kind` 'local' or 'slurm' (logs in `folder`), or None for 'inline'."
@@ -181,7 +180,7 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
           + ''.join(f"\n  failed: {r.run_dir}/failure.json: {r.error}" for r in failed.itertuples()), flush=True)
     return res
 
-# %% ../nbs/10_sweep.ipynb #ce9a0d50
+# %% ../nbs/10_sweep.ipynb #50b120ca
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     "Parse `btvq-sweep`'s command line."
     p = argparse.ArgumentParser(prog='btvq-sweep', description="Run datasets x gammas x seeds through nbs/run_experiment.ipynb; finished runs are skipped.")
@@ -211,5 +210,5 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e: sys.exit(f"btvq-sweep: error: {e}")
     return int((res.status == 'failed').any())
 
-# %% ../nbs/10_sweep.ipynb #e048bd14
+# %% ../nbs/10_sweep.ipynb #3c1264bb
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # `python -m btvq.sweep`; not in a notebook
