@@ -7,7 +7,7 @@ __all__ = ['STEP_SECONDS', 'EVAL_SECONDS_PER_VALUE', 'FIXED_SECONDS', 'plan', 'f
            'dataset_shape', 'default_notebook', 'record_failure', 'run_notebook', 'make_executor', 'sweep',
            'parse_args', 'main']
 
-# %% ../nbs/10_sweep.ipynb #3c884246
+# %% ../nbs/10_sweep.ipynb #975a0ed0
 import argparse
 import json
 import math
@@ -23,10 +23,10 @@ from pathlib import Path
 import pandas as pd
 
 from .data import STUDY_DATASETS, load_ucr
-from .experiment import PROFILES, Config, repo_root, run_dir, train_config
+from .experiment import PROFILES, Config, repo_root, run_dir, runs_root, train_config
 from .train import atomic_write, steps_per_epoch
 
-# %% ../nbs/10_sweep.ipynb #215fd042
+# %% ../nbs/10_sweep.ipynb #bbca1cd6
 def plan(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str = 'cpu', **kwargs) -> list[Config]:
     "The runs of a sweep, dataset by dataset: every dataset x gamma x seed (`'study'` = the 10 study datasets)."
     names = [n for d in datasets for n in (STUDY_DATASETS if d == 'study' else [d])]
@@ -37,9 +37,9 @@ def finished(cfg: Config) -> bool:
     "Whether the run has finished (its `metrics.json` exists)."
     return (run_dir(cfg) / 'metrics.json').exists()
 
-# %% ../nbs/10_sweep.ipynb #cc81e1a6
+# %% ../nbs/10_sweep.ipynb #8035529b
 STEP_SECONDS = {'VQVAE': (0.17, 0.0022), 'BTVQVAE': (1.15, 0.0036)}  # a + b * length, seconds per batch-128 step
-EVAL_SECONDS_PER_VALUE = {'VQVAE': 6e-6, 'BTVQVAE': 1.5e-5}        # one evaluation, per series and time step
+EVAL_SECONDS_PER_VALUE = {'VQVAE': 3e-5, 'BTVQVAE': 3.5e-5}       # one evaluation, per series and time step
 FIXED_SECONDS = 20.0
 
 def n_evaluations(total_steps: int, per_epoch: int, eval_every: int) -> int:
@@ -66,7 +66,7 @@ def dataset_shape(name: str, root: str | None = None) -> tuple[int, int, int]:
     except (OSError, ValueError): return math.nan, math.nan, math.nan
     return len(d.x_train), len(d.x_test), d.length
 
-# %% ../nbs/10_sweep.ipynb #24f05ce4
+# %% ../nbs/10_sweep.ipynb #ad688564
 def default_notebook() -> Path:
     "`nbs/run_experiment.ipynb` of the source checkout."
     root = repo_root()
@@ -96,7 +96,7 @@ def run_notebook(cfg: Config, notebook: str | Path | None = None, threads: int |
     out.mkdir(parents=True, exist_ok=True)
     if threads: os.environ.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     params = dict(dataset=cfg.dataset, gamma=cfg.gamma, seed=cfg.seed, profile=cfg.profile, device=cfg.device,
-                  out_dir=str(out.parents[3]), force=cfg.force, data_root=cfg.data_root)
+                  out_dir=str(runs_root(cfg)), force=cfg.force, data_root=cfg.data_root)
     try:
         pm.execute_notebook(str(notebook or default_notebook()), str(out / 'run.ipynb'), parameters=params,
                             progress_bar=False, execution_timeout=timeout_s)
@@ -105,7 +105,7 @@ def run_notebook(cfg: Config, notebook: str | Path | None = None, threads: int |
     (out / 'failure.json').unlink(missing_ok=True)
     return dict(status='done', seconds=time.perf_counter() - t0, error=None)
 
-# %% ../nbs/10_sweep.ipynb #6874d74c
+# %% ../nbs/10_sweep.ipynb #73f7a63b
 def make_executor(kind: str, folder: Path, time_min: int = 240, partition: str | None = None, gpus: int = 0,
                   cpus: int | None = None):
     "A submitit executor for `kind` 'local' or 'slurm' (logs in `folder`), or None for 'inline'."
@@ -150,7 +150,7 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
     if dry_run:
         print(pd.DataFrame(rows)[['dataset', 'gamma', 'seed', 'status', 'estimate_s']].round({'estimate_s': 0}).to_string(index=False))
         return pd.DataFrame(rows)
-    ex = make_executor(executor, run_dir(cfgs[0]).parents[3] / '.submitit', time_min, **slurm) if todo else None
+    ex = make_executor(executor, runs_root(cfgs[0]) / '.submitit', time_min, **slurm) if todo else None
     threads = max(1, (os.cpu_count() or 1) // jobs) if executor == 'local' and jobs > 1 else None
     t0, pending, running = time.perf_counter(), list(todo), {}
     try:
@@ -180,7 +180,7 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
           + ''.join(f"\n  failed: {r.run_dir}/failure.json: {r.error}" for r in failed.itertuples()), flush=True)
     return res
 
-# %% ../nbs/10_sweep.ipynb #50b120ca
+# %% ../nbs/10_sweep.ipynb #0568789b
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     "Parse `btvq-sweep`'s command line."
     p = argparse.ArgumentParser(prog='btvq-sweep', description="Run datasets x gammas x seeds through nbs/run_experiment.ipynb; finished runs are skipped.")
@@ -192,7 +192,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--data-root', default=None, help="UCR archive root (default: $BTVQ_UCR_DIR, cache, download)")
     p.add_argument('--device', default='auto', help="torch device for every run (default: auto)")
     p.add_argument('--executor', default='inline', choices=('inline', 'local', 'slurm'), help="where runs execute (default: inline)")
-    p.add_argument('--jobs', type=int, default=1, help="runs at the same time (local, slurm; default: 1)")
+    p.add_argument('--jobs', type=int, default=1, help="runs at the same time with local or slurm (inline: one at a time)")
     p.add_argument('--force', action='store_true', help="re-run finished runs")
     p.add_argument('--dry-run', action='store_true', help="print the plan and its projected time, run nothing")
     p.add_argument('--notebook', default=None, help="the run notebook (default: <repo>/nbs/run_experiment.ipynb)")
@@ -210,5 +210,5 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e: sys.exit(f"btvq-sweep: error: {e}")
     return int((res.status == 'failed').any())
 
-# %% ../nbs/10_sweep.ipynb #3c1264bb
+# %% ../nbs/10_sweep.ipynb #3db67079
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # `python -m btvq.sweep`; not in a notebook
