@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['PROFILES', 'IDENTITY', 'CURVES', 'FIGURE_SERIES', 'PACKAGES', 'OUTPUTS', 'Profile', 'repo_root', 'default_out_dir',
            'Config', 'runs_root', 'run_dir', 'build', 'train_config', 'plot_history', 'plot_reconstructions',
-           'plot_token_usage', 'plot_latents_2d', 'save_figures', 'device_name', 'environment', 'load_metrics', 'run']
+           'plot_token_usage', 'plot_latents_2d', 'save_figures', 'device_name', 'environment', 'load_metrics', 'run',
+           'reevaluate']
 
 # %% ../nbs/09_experiment.ipynb #ec5745af
 import json
@@ -29,8 +30,9 @@ from sklearn.decomposition import PCA
 import btvq
 from .data import UCRData, _check_name, load_ucr
 from .models import BTVQVAE, VIEWS, VQVAE
-from .probe import extract_latents
-from .train import TrainConfig, atomic_write, eval_mode, fit, prepare_data, resolve_device, seed_everything, steps_per_epoch
+from .probe import extract_latents, probe_model
+from .train import (TrainConfig, atomic_write, eval_mode, evaluate, fit, load_model, prepare_data, resolve_device,
+                        seed_everything, steps_per_epoch)
 
 # %% ../nbs/09_experiment.ipynb #37169251
 @dataclass(frozen=True)
@@ -275,3 +277,23 @@ def run(cfg: Config | None = None, **kwargs) -> dict:
                finished=datetime.now(timezone.utc).isoformat(timespec='seconds'))
     atomic_write(out / 'metrics.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
     return res | dict(run_dir=str(out))
+
+# %% ../nbs/09_experiment.ipynb #5e0a7c32
+def reevaluate(cfg: Config | None = None, **kwargs) -> dict:
+    "Redo a finished run's last evaluation from its checkpoint with the current code (no training); rewrite its history.csv and metrics.json."
+    cfg = replace(cfg, **kwargs) if cfg is not None else Config(**kwargs)
+    out = run_dir(cfg)
+    res = load_metrics(out / 'metrics.json', cfg)
+    data = load_ucr(cfg.dataset, root=cfg.data_root)
+    tcfg = train_config(cfg, len(data.x_train))
+    device = resolve_device(cfg.device)
+    model = load_model(out / 'checkpoint.pt', device)
+    hist = pd.read_csv(out / 'history.csv', float_precision='round_trip')
+    ev = evaluate(model, prepare_data(data)[0], tcfg.batch_size, probe_model, cfg.seed, **tcfg.probe_kwargs)
+    hist.loc[hist.index[-1], list(ev)] = list(ev.values())
+    res |= dict(metrics={k: _finite(v) for k, v in hist.iloc[-1].items()},
+                reevaluated=dict(environment(device), at=datetime.now(timezone.utc).isoformat(timespec='seconds')))
+    atomic_write(out / 'history.csv', lambda f: hist.to_csv(f, index=False))
+    atomic_write(out / 'metrics.json', lambda f: f.write(json.dumps(res, indent=1).encode()))
+    return res | dict(run_dir=str(out))
+

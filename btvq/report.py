@@ -341,7 +341,7 @@ def _safe(name: str) -> str:
     return re.sub(r'[^A-Za-z0-9_.-]+', '_', str(name))
 
 def report_figures(runs: pd.DataFrame, histories: pd.DataFrame, aug_dataset: str | None = 'GunPoint') -> dict[str, Figure]:
-    "Figures by file name: augmentations of `aug_dataset`'s first train series, metrics vs gamma, trajectories of finished runs."
+    "Figures by file name: augmentations of `aug_dataset`'s first train series, metrics vs gamma, trajectories of finished runs (2+ evaluations)."
     figs = {}
     if aug_dataset:
         x = load_ucr(aug_dataset, download=False).normalized()[0].x_train[0]
@@ -351,7 +351,8 @@ def report_figures(runs: pd.DataFrame, histories: pd.DataFrame, aug_dataset: str
         figs[f'metrics_vs_gamma_{_safe(profile)}.png'] = plot_metric_vs_gamma(runs, profile=profile)
         h = histories[histories['profile'] == profile] if len(histories) else histories
         for ds in sorted(h['dataset'].unique()) if len(h) else []:
-            if select_metrics(h[h['dataset'] == ds]):
+            hd = h[h['dataset'] == ds]
+            if hd.groupby('path').size().max() >= 2 and select_metrics(hd):   # a trajectory needs 2 evaluations
                 figs[f'trajectories_{_safe(ds)}_{_safe(profile)}.png'] = plot_trajectories(h, ds, profile=profile)
     return figs
 

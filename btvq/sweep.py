@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['STEP_SECONDS', 'EVAL_SECONDS_PER_VALUE', 'FIXED_SECONDS', 'plan', 'finished', 'n_evaluations', 'estimate_seconds',
-           'dataset_shape', 'default_notebook', 'record_failure', 'run_notebook', 'make_executor', 'sweep',
-           'parse_args', 'main']
+           'dataset_shape', 'default_notebook', 'record_failure', 'run_notebook', 'make_executor',
+           'reevaluate_finished', 'sweep', 'parse_args', 'main']
 
 # %% ../nbs/10_sweep.ipynb #975a0ed0
 import argparse
@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data import STUDY_DATASETS, load_ucr
-from .experiment import PROFILES, Config, repo_root, run_dir, runs_root, train_config
+from .experiment import PROFILES, Config, reevaluate, repo_root, run_dir, runs_root, train_config
 from .train import atomic_write, steps_per_epoch
 
 # %% ../nbs/10_sweep.ipynb #bbca1cd6
@@ -132,13 +132,26 @@ def _eta(done: list[dict], left: list[dict], workers: int) -> float:
     pace = sum(r['seconds'] for r in timed) / sum(r['estimate_s'] for r in timed) if timed else 1.0
     return sum(r['estimate_s'] for r in left) * pace / workers
 
+def reevaluate_finished(cfgs: list[Config]) -> pd.DataFrame:
+    "`btvq.experiment.reevaluate` every finished run of `cfgs`, one after the other, printing progress."
+    done, rows = [c for c in cfgs if finished(c)], []
+    print(f"{len(done)} of {len(cfgs)} runs finished: re-evaluating them from their checkpoints", flush=True)
+    for i, c in enumerate(done, 1):
+        t0 = time.perf_counter()
+        reevaluate(c)
+        rows.append(dict(dataset=c.dataset, gamma=c.gamma, seed=c.seed, profile=c.profile, status='reevaluated',
+                         seconds=time.perf_counter() - t0, run_dir=str(run_dir(c))))
+        print(f"[{i}/{len(done)}] {c.dataset} gamma={c.gamma:g} seed={c.seed}: re-evaluated in {_hms(rows[-1]['seconds'])}", flush=True)
+    return pd.DataFrame(rows, columns=['dataset', 'gamma', 'seed', 'profile', 'status', 'seconds', 'run_dir'])
+
 def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str = 'cpu', out_dir: str | None = None,
           executor: str = 'inline', jobs: int = 1, force: bool = False, dry_run: bool = False, device: str = 'auto',
           data_root: str | None = None, notebook: str | None = None, time_min: int = 240, poll: float = 1.0,
-          **slurm) -> pd.DataFrame:
+          reevaluate: bool = False, **slurm) -> pd.DataFrame:
     "Run the plan (skipping finished runs unless `force`) and print progress; one row per run: status, seconds, estimate."
     if jobs < 1: raise ValueError(f"jobs must be >= 1, got {jobs}")
     cfgs = plan(datasets, gammas, seeds, profile, out_dir=out_dir, force=force, device=device, data_root=data_root)
+    if reevaluate: return reevaluate_finished(cfgs)
     rows = [dict(dataset=c.dataset, gamma=c.gamma, seed=c.seed, profile=c.profile,
                  status='skipped' if finished(c) and not force else 'todo', seconds=0.0,
                  estimate_s=estimate_seconds(c, *dataset_shape(c.dataset, data_root)), run_dir=str(run_dir(c)), error=None)
@@ -195,6 +208,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--jobs', type=int, default=1, help="runs at the same time with local or slurm (inline: one at a time)")
     p.add_argument('--force', action='store_true', help="re-run finished runs")
     p.add_argument('--dry-run', action='store_true', help="print the plan and its projected time, run nothing")
+    p.add_argument('--reevaluate', action='store_true', help="redo the last evaluation of finished runs from their checkpoints (no training)")
     p.add_argument('--notebook', default=None, help="the run notebook (default: <repo>/nbs/run_experiment.ipynb)")
     p.add_argument('--time', type=int, default=240, dest='time_min', help="time limit per run in minutes (default: 240)")
     s = p.add_argument_group('slurm job settings')
