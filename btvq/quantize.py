@@ -87,7 +87,7 @@ class VectorQuantizer(nn.Module):
         q = F.embedding(ids, self.codebook).permute(0, 3, 1, 2)  # (B, D, H, W)
         commit_loss = self.beta * F.mse_loss(z, q.detach())
         codebook_loss = z.new_zeros(()) if self.ema else F.mse_loss(q, z.detach())
-        z_q = z + (q - z).detach() if z.requires_grad else q.detach()  # exact codes when no gradient flows (z + (q - z) rounds)
+        z_q = z + (q - z).detach() if z.requires_grad and torch.is_grad_enabled() else q.detach()  # exact codes when no gradient flows (z + (q - z) rounds)
         counts = _counts(ids, self.n_codes)
         if self.training:
             self._update(z.detach(), ids, counts)
