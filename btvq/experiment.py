@@ -288,7 +288,7 @@ def reevaluate(cfg: Config | None = None, **kwargs) -> dict:
     tcfg = train_config(cfg, len(data.x_train))
     device = resolve_device(cfg.device)
     model = load_model(out / 'checkpoint.pt', device)
-    hist = pd.read_csv(out / 'history.csv', float_precision='round_trip')
+    hist = pd.read_csv(out / 'history.csv')
     ev = evaluate(model, prepare_data(data)[0], tcfg.batch_size, probe_model, cfg.seed, **tcfg.probe_kwargs)
     hist.loc[hist.index[-1], list(ev)] = list(ev.values())
     res |= dict(metrics={k: _finite(v) for k, v in hist.iloc[-1].items()},
