@@ -5,21 +5,21 @@
 # %% ../nbs/06_models.ipynb #b8298a16
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .augment import AUGMENTATIONS, Augmenter
+from .augment import Augmenter
+from .config import ModelConfig
 from .barlow import Projector, barlow_twins_loss
 from .nets import Decoder, Encoder, n_downsample
 from .quantize import VectorQuantizer
 from .stft import check_batch, finite_checks, istft, stft
 
 # %% auto #0
-__all__ = ['VIEWS', 'as_batch', 'VQVAE', 'BTVQVAE', 'build_model']
+__all__ = ['as_batch', 'VQVAE', 'BTVQVAE', 'build_model']
 
 # %% ../nbs/06_models.ipynb #941e9119
 def as_batch(x: Tensor, length: int) -> Tensor:
@@ -36,17 +36,18 @@ def as_batch(x: Tensor, length: int) -> Tensor:
 # %% ../nbs/06_models.ipynb #62e1d748
 class VQVAE(nn.Module):
     "VQ-VAE on the STFT of univariate series: x -> u -> z -> z_q -> u_hat -> x_hat (eq. 4.1-4.3)."
-    def __init__(self, length: int, dim: int = 64, n_codes: int = 32, beta: float = 1.0, n_res: int = 4,
-                 ema: bool = False, decay: float = 0.8, n_fft: int = 8, dead_code_restart: bool = False):
+    default_gamma = 0.0
+
+    def __init__(self, length: int, config: ModelConfig | None = None, **fields):
         super().__init__()
+        self.config = c = replace(config or ModelConfig(gamma=self.default_gamma), **fields)
+        if type(self) is VQVAE and c.gamma != 0: raise ValueError(f"a VQVAE has gamma = 0, got {c.gamma}: use BTVQVAE")
         n_down = n_downsample(length)  # raises for series too short to downsample
-        self.hparams = dict(length=length, dim=dim, n_codes=n_codes, beta=beta, n_res=n_res, ema=ema,
-                            decay=decay, n_fft=n_fft, dead_code_restart=dead_code_restart)
-        self.length, self.n_fft = length, n_fft
-        self.encoder = Encoder(2, dim, n_down=n_down, n_res=n_res)
-        self.quantizer = VectorQuantizer(n_codes, dim, beta=beta, ema=ema, decay=decay,
-                                         dead_code_restart=dead_code_restart)
-        self.decoder = Decoder(2, dim, n_up=n_down, n_res=n_res)
+        self.length, self.n_fft = length, c.n_fft
+        self.encoder = Encoder(2, c.dim, n_down=n_down, n_res=c.n_res)
+        self.quantizer = VectorQuantizer(c.n_codes, c.dim, beta=c.beta, ema=c.ema, decay=c.decay,
+                                         dead_code_restart=c.dead_code_restart)
+        self.decoder = Decoder(2, c.dim, n_up=n_down, n_res=c.n_res)
 
     def _stft_encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         "STFT `u` and encoder output `z` of a checked batch."
@@ -92,38 +93,29 @@ class VQVAE(nn.Module):
         return self.autoencode(x)['x_hat']
 
 # %% ../nbs/06_models.ipynb #0f2734db
-VIEWS = ('text', 'code')
-
 class BTVQVAE(VQVAE):
     "VQ-VAE plus gamma times a Barlow Twins loss between two augmented views' encoder outputs (eq. 4.8)."
-    def __init__(self, length: int, gamma: float = 1.0, lambd: float = 0.005, views: str = 'text',
-                 augmentations: Sequence[str] = tuple(AUGMENTATIONS), aug_params: dict | None = None,
-                 proj_hidden: int = 4096, proj_out: int = 4096, frozen_projector: bool = False, **kwargs):
-        for name, v in dict(gamma=gamma, lambd=lambd).items():
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
-        if views not in VIEWS: raise ValueError(f"views must be one of {VIEWS}, got {views!r}")
-        super().__init__(length, **kwargs)
-        aug_params = dict(aug_params or {})
-        self.augmenter = Augmenter(augmentations, **aug_params)  # raises for unknown names or parameters
-        self.projector = Projector(self.hparams['dim'], hidden=proj_hidden, out=proj_out, frozen=frozen_projector)
-        self.gamma, self.lambd, self.views = gamma, lambd, views
-        self.hparams.update(gamma=gamma, lambd=lambd, views=views, augmentations=list(augmentations),
-                            aug_params=aug_params, proj_hidden=proj_hidden, proj_out=proj_out,
-                            frozen_projector=frozen_projector)
+    default_gamma = 1.0
+
+    def __init__(self, length: int, config: ModelConfig | None = None, **fields):
+        super().__init__(length, config, **fields)
+        c = self.config
+        self.augmenter = Augmenter(c.augmentations, c.aug)
+        self.projector = Projector(c.dim, hidden=c.proj_hidden, out=c.proj_out, frozen=c.frozen_projector)
+        self.gamma, self.lambd, self.recon = c.gamma, c.lambd, c.recon
 
     def _pick(self, generator: torch.Generator | None) -> int:
-        "Index 0 or 1 of the view to reconstruct in 'code' mode."
+        "Index 0 or 1 of the view to reconstruct with `recon='view'`."
         device = generator.device if generator is not None else 'cpu'
         return int(torch.randint(2, (1,), generator=generator, device=device))
 
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> dict:
-        "VQ-VAE terms and outputs plus `bt`; views (and the 'code' choice) are drawn from `generator`."
+        "VQ-VAE terms and outputs plus `bt`; views (and the view to reconstruct) are drawn from `generator`."
         x = as_batch(x, self.length)
         if self.training and self.gamma > 0 and len(x) < 2:
             raise ValueError(f"the Barlow Twins loss needs a batch of B >= 2, got B = {len(x)}")
         with_bt = self.gamma > 0 and len(x) > 1  # eval mode with B = 1: no BT loss
-        on_view = self.views == 'code' and self.training  # reconstruct a view; eval mode always reconstructs x
+        on_view = self.recon == 'view' and self.training  # reconstruct a view; eval mode always reconstructs x
         # two views in one call: every augmentation draws its randomness per series, so the halves are independent
         with finite_checks(False):  # input checked once, not at every stage
             views = self.augmenter(torch.cat([x, x]), generator).chunk(2) if with_bt or on_view else []
@@ -140,6 +132,6 @@ class BTVQVAE(VQVAE):
             return out
 
 # %% ../nbs/06_models.ipynb #9a199150
-def build_model(hparams: dict) -> VQVAE:
-    "Rebuild a model from its `hparams`: a `BTVQVAE` if they have `gamma`, else a `VQVAE`."
-    return (BTVQVAE if 'gamma' in hparams else VQVAE)(**hparams)
+def build_model(config: ModelConfig, length: int) -> VQVAE:
+    "The model `config` describes, for series of `length`: a `VQVAE` if its gamma is 0, else a `BTVQVAE`."
+    return (VQVAE if config.kind == 'VQVAE' else BTVQVAE)(length, config)

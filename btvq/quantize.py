@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .stft import check_batch
 
 # %% ../nbs/04_quantize.ipynb #8c187cd9
 def _counts(ids: torch.Tensor, n_codes: int) -> torch.Tensor:
@@ -55,10 +54,6 @@ class VectorQuantizer(nn.Module):
     def __init__(self, n_codes: int = 32, dim: int = 64, beta: float = 1.0, ema: bool = False,
                  decay: float = 0.8, eps: float = 1e-5, dead_code_restart: bool = False):
         super().__init__()
-        if n_codes < 1 or dim < 1:
-            raise ValueError(f"n_codes and dim must be >= 1, got {n_codes=}, {dim=}")
-        if beta < 0 or not 0 <= decay < 1 or eps <= 0:
-            raise ValueError(f"need beta >= 0, 0 <= decay < 1 and eps > 0, got {beta=}, {decay=}, {eps=}")
         self.n_codes, self.dim, self.beta, self.ema = n_codes, dim, beta, ema
         self.decay, self.eps, self.dead_code_restart = decay, eps, dead_code_restart
         codebook = torch.randn(n_codes, dim)
@@ -80,14 +75,12 @@ class VectorQuantizer(nn.Module):
         return dist.argmin(1).view(z.shape[0], *z.shape[2:])
 
     def forward(self, z: torch.Tensor) -> QuantizerOutput:
-        check_batch(z, ndim=4, name="z")
-        if z.shape[1] != self.dim:
-            raise ValueError(f"z must be (B, {self.dim}, H, W), got shape {tuple(z.shape)}")
         ids = self._nearest(z)
         q = F.embedding(ids, self.codebook).permute(0, 3, 1, 2)  # (B, D, H, W)
         commit_loss = self.beta * F.mse_loss(z, q.detach())
         codebook_loss = z.new_zeros(()) if self.ema else F.mse_loss(q, z.detach())
-        z_q = z + (q - z).detach() if z.requires_grad and torch.is_grad_enabled() else q.detach()  # exact codes when no gradient flows (z + (q - z) rounds)
+        # straight-through estimator; without a gradient the exact codes (z + (q - z) is not exactly q in float32)
+        z_q = z + (q - z).detach() if z.requires_grad and torch.is_grad_enabled() else q.detach()
         counts = _counts(ids, self.n_codes)
         if self.training:
             self._update(z.detach(), ids, counts)

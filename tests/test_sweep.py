@@ -128,3 +128,12 @@ def test_killed_sweep_resumes_from_the_checkpoint(tmp_path):
     after = pd.read_csv(run / "history.csv")
     assert list(after.epoch) == [10, 20, 30]
     pd.testing.assert_frame_equal(after.iloc[:len(before)], before)   # same rows, same wall times: resumed, not restarted
+
+
+def test_set_sweeps_a_model_field(tmp_path):
+    argv = ["--datasets", "GunPoint", "--gammas", "1", "--set", "model.proj_hidden=32,64", "--profile", "smoke",
+            "--out-dir", str(tmp_path)]
+    assert main(argv) == 0
+    for width in (32, 64):
+        m = json.loads((tmp_path / f"GunPoint/gamma=1,proj_hidden={width}/seed=0/smoke/metrics.json").read_text())
+        assert m["params"]["model"]["proj_hidden"] == width
