@@ -34,7 +34,7 @@ from .train import atomic_write, eval_mode, evaluate, fit, load_model, prepare_d
 # %% ../nbs/09_experiment.ipynb #78255790
 CURVES = {  # panel title -> predicate on history column names
     'loss': lambda c: c in ('train_loss', 'train_recon', 'val_recon'),
-    'Barlow Twins loss': lambda c: c == 'train_bt',
+    'Barlow Twins loss': lambda c: c in ('train_bt', 'bt_init', 'bt_floor'),  # with its start and its floor
     'test accuracy': lambda c: c.endswith('_acc') and ('svm' in c or 'knn1_' in c),
     'silhouette': lambda c: c.endswith('/silhouette'),
     'perplexity': lambda c: c in ('perplexity', 'train_perplexity'),
