@@ -47,7 +47,7 @@ class VQVAE(nn.Module):
         self.encoder = Encoder(2, c.dim, n_down=n_down, n_res=c.n_res)
         self.quantizer = VectorQuantizer(c.n_codes, c.dim, beta=c.beta, ema=c.ema, decay=c.decay,
                                          dead_code_restart=c.dead_code_restart)
-        self.decoder = Decoder(2, c.dim, n_up=n_down, n_res=c.n_res)
+        self.decoder = Decoder(2, c.dim, n_up=n_down, n_res=c.n_res, layout=c.decoder)
 
     def _stft_encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         "STFT `u` and encoder output `z` of a checked batch."

@@ -85,11 +85,28 @@ def istft_complex(S: Tensor, length: int, n_fft: int = 8, hop: int | None = None
     return x.reshape(B, C, length)
 
 # %% ../nbs/01_stft.ipynb #86659416
+def _dft_basis(n_fft: int, inverse: bool = False) -> Tensor:
+    "(2F, n_fft) float64 rows: Re then Im of the onesided DFT, or (inverse) the irfft weights of Re and Im."
+    k, n = torch.arange(n_fft // 2 + 1, dtype=torch.float64), torch.arange(n_fft, dtype=torch.float64)
+    angle = 2 * torch.pi * k[:, None] * n / n_fft  # (F, n_fft)
+    if not inverse: return torch.cat([angle.cos(), -angle.sin()])
+    c = torch.where((k == 0) | (2 * k == n_fft), 1.0, 2.0)[:, None] / n_fft
+    return torch.cat([c * angle.cos(), -c * angle.sin()])
+
+def _real_dtype(t: Tensor) -> torch.dtype:
+    "float32 or float64: the precision the transforms run in."
+    return torch.promote_types(t.dtype, torch.float32)
+
 def stft(x: Tensor, n_fft: int = 8, hop: int | None = None) -> Tensor:
     "(B,C,L) -> (B,2C,F,T): real and imaginary part of each channel's STFT (order: c real, c imag)."
-    S = torch.view_as_real(stft_complex(x, n_fft, hop))  # (B,C,F,T,2)
-    B, C, F, T, _ = S.shape
-    return S.permute(0, 1, 4, 2, 3).reshape(B, 2 * C, F, T)
+    check_batch(x)
+    B, C, L = x.shape
+    F, T = stft_shape(L, n_fft, hop)  # validates n_fft, hop and length
+    dtype = _real_dtype(x)
+    with torch.autocast(x.device.type, enabled=False):
+        xp = torch.nn.functional.pad(x.reshape(B * C, 1, L).to(dtype), (n_fft // 2, n_fft // 2), mode="reflect")
+        u = torch.nn.functional.conv1d(xp, _dft_basis(n_fft).to(xp)[:, None], stride=_hop(n_fft, hop))  # (BC, 2F, T)
+    return u.reshape(B, 2 * C, F, T)
 
 def istft(u: Tensor, length: int, n_fft: int = 8, hop: int | None = None) -> Tensor:
     "(B,2C,F,T) real/imaginary channels -> (B,C,length); exact inverse of `stft`."
@@ -97,5 +114,15 @@ def istft(u: Tensor, length: int, n_fft: int = 8, hop: int | None = None) -> Ten
     B, C2, F, T = u.shape
     if C2 % 2:
         raise ValueError(f"u must have an even number of channels (real, imag per channel), got {C2}")
-    S = u.reshape(B, C2 // 2, 2, F, T).permute(0, 1, 3, 4, 2).contiguous()
-    return istft_complex(torch.view_as_complex(S), length, n_fft, hop)
+    if (F, T) != stft_shape(length, n_fft, hop):
+        raise ValueError(f"u must have (F, T) = {stft_shape(length, n_fft, hop)} for length={length}, "
+                         f"n_fft={n_fft}, hop={hop}; got {(F, T)}")
+    hop, dtype = _hop(n_fft, hop), _real_dtype(u)
+    with torch.autocast(u.device.type, enabled=False):
+        frames = u.reshape(B * C2 // 2, 2 * F, T).to(dtype)
+        basis = _dft_basis(n_fft, inverse=True).to(frames)[:, None]
+        y = torch.nn.functional.conv_transpose1d(frames, basis, stride=hop)
+        ones = frames.new_ones(1, 1, n_fft)
+        count = torch.nn.functional.conv_transpose1d(frames.new_ones(1, 1, T), ones, stride=hop)  # frames per sample
+    start = n_fft // 2
+    return (y / count)[..., start:start + length].reshape(B, C2 // 2, length)

@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['STEP_SECONDS', 'EVAL_SECONDS_PER_VALUE', 'FIXED_SECONDS', 'expand_sets', 'dataset_shape', 'check_dataset', 'plan',
-           'finished', 'n_evaluations', 'estimate_seconds', 'default_notebook', 'record_failure', 'run_notebook',
-           'make_executor', 'reevaluate_finished', 'sweep', 'parse_args', 'main']
+           'finished', 'step_seconds', 'eval_seconds', 'n_evaluations', 'run_cost', 'estimate_seconds',
+           'default_notebook', 'record_failure', 'run_notebook', 'make_executor', 'reevaluate_finished', 'sweep',
+           'parse_args', 'main']
 
 # %% ../nbs/10_sweep.ipynb #975a0ed0
 import argparse
@@ -65,26 +66,41 @@ def finished(cfg: RunConfig) -> bool:
     return (cfg.run_dir / 'metrics.json').exists()
 
 # %% ../nbs/10_sweep.ipynb #8035529b
-STEP_SECONDS = {'VQVAE': (0.17, 0.0022), 'BTVQVAE': (1.15, 0.0036)}  # a + b * length, seconds per batch-128 step
+STEP_SECONDS = {'VQVAE': (0.098, 0.00143), 'BTVQVAE': (0.68, 0.00229)}  # a + b * length, s per batch-128 step
 EVAL_SECONDS_PER_VALUE = {'VQVAE': 3e-5, 'BTVQVAE': 3.5e-5}       # one evaluation, per series and time step
 FIXED_SECONDS = 20.0
+
+def step_seconds(kind: str, length: int) -> float:
+    "Seconds of one batch-128 training step of a `kind` model ('VQVAE', 'BTVQVAE') at `length`, from `STEP_SECONDS`."
+    a, b = STEP_SECONDS[kind]
+    return a + b * length
+
+def eval_seconds(kind: str, length: int, n_train: int, n_test: int) -> float:
+    "Seconds of one evaluation (validation, latents, probe) of a `kind` model, splits of `n_train` and `n_test` series."
+    return EVAL_SECONDS_PER_VALUE[kind] * (n_train + n_test) * length
 
 def n_evaluations(total_steps: int, per_epoch: int, eval_every: int) -> int:
     "Number of evaluations `fit` makes: every `eval_every` completed epochs, plus one at the end if not already."
     epochs = total_steps // per_epoch
     return epochs // eval_every + (total_steps % per_epoch > 0 or epochs % eval_every > 0)
 
-def estimate_seconds(cfg: RunConfig, n_train: int, n_test: int, length: int) -> float:
-    "Projected wall time of one run on a 2-core CPU from the cost model above (NaN if a size is unknown)."
-    if not all(map(math.isfinite, (n_train, n_test, length))): return math.nan
+def run_cost(cfg: RunConfig, n_train: int, n_test: int, length: int, step_s=step_seconds, eval_s=eval_seconds) -> dict:
+    "Steps, evaluations and projected seconds (`train_s`, `eval_s`, `total_s`) of one run; NaNs if a size is unknown."
+    if not all(map(math.isfinite, (n_train, n_test, length))):
+        return dict.fromkeys(('steps', 'evals', 'train_s', 'eval_s', 'total_s'), math.nan)
     tcfg = cfg.train_config(n_train)
     bs = min(tcfg.batch_size, n_train)
     per_epoch = steps_per_epoch(n_train, bs)
     steps = tcfg.steps or tcfg.epochs * per_epoch
-    kind = cfg.model.kind
-    a, b = STEP_SECONDS[kind]
     evals = n_evaluations(steps, per_epoch, tcfg.eval_every)
-    return FIXED_SECONDS + steps * (a + b * length) * bs / 128 + evals * EVAL_SECONDS_PER_VALUE[kind] * (n_train + n_test) * length
+    kind = cfg.model.kind
+    train, evaluation = steps * step_s(kind, length) * bs / 128, evals * eval_s(kind, length, n_train, n_test)
+    return dict(steps=steps, evals=evals, train_s=train, eval_s=evaluation, total_s=FIXED_SECONDS + train + evaluation)
+
+def estimate_seconds(cfg: RunConfig, n_train: int, n_test: int, length: int, step_s=step_seconds,
+                     eval_s=eval_seconds) -> float:
+    "Projected wall time of one run (`run_cost`'s total; by default on a 2-core CPU; NaN if a size is unknown)."
+    return run_cost(cfg, n_train, n_test, length, step_s, eval_s)['total_s']
 
 # %% ../nbs/10_sweep.ipynb #ad688564
 def default_notebook() -> Path:
