@@ -170,6 +170,8 @@ def check_resumable(ck: dict, ident: dict, path: str | Path = 'checkpoint') -> N
     diffs = []
     for key, want in ident.items():
         got = _plain(ck.get(key))
+        if key == 'config' and isinstance(got, dict):                # fields added since take their defaults
+            got = _plain(asdict(ModelConfig.from_dict(got)))
         if isinstance(want, dict) and isinstance(got, dict):
             free = RESUME_FREE_FIELDS if key == 'cfg' else ()
             diffs += [f"{key}.{k}: checkpoint {got.get(k)!r} != run {want.get(k)!r}"
