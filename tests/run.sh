@@ -4,6 +4,7 @@ set -u
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1 MPLBACKEND=Agg
 log=$(mktemp -d)
+outputs_before=$(git status --porcelain --untracked-files=all -- outputs 2>/dev/null)   # tests must not write there
 # two notebooks run at once, so each torch gets one thread (no oversubscription on 2 cores)
 
 OMP_NUM_THREADS=1 nbdev_test --timing --n_workers "${NB_WORKERS:-2}" 2>&1 | tee "$log/nb.txt"
@@ -25,8 +26,12 @@ py_passed=$(count passed); py_failed=$(( $(count failed) + $(count error) ))
 [ "$py_rc" -eq 5 ] && py_rc=0                                          # no pytest tests collected
 [ "$py_rc" -ne 0 ] && [ "$py_failed" -eq 0 ] && py_failed=1             # crashed before reporting
 
-passed=$(( nb_total - nb_failed + py_passed )); failed=$(( nb_failed + py_failed ))
+out_failed=0
+if [ "$(git status --porcelain --untracked-files=all -- outputs 2>/dev/null)" != "$outputs_before" ]; then
+  echo "the tests wrote into outputs/ (they must use temporary folders):"; git status --short -- outputs; out_failed=1
+fi
+passed=$(( nb_total - nb_failed + py_passed )); failed=$(( nb_failed + py_failed + out_failed ))
 echo "notebooks: $((nb_total - nb_failed)) passed, $nb_failed failed; pytest: $py_passed passed, $py_failed failed"
 echo "$passed passed, $failed failed"
 rm -rf "$log"
-[ "$nb_rc" -eq 0 ] && [ "$py_rc" -eq 0 ]
+[ "$nb_rc" -eq 0 ] && [ "$py_rc" -eq 0 ] && [ "$out_failed" -eq 0 ]
