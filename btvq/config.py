@@ -114,7 +114,7 @@ class ModelConfig:
 
     def without_bt(self) -> 'ModelConfig':
         "This config with the Barlow Twins fields at their defaults if gamma = 0 (they mean nothing then)."
-        if self.gamma != 0: return self
+        if self.kind != 'VQVAE': return self
         return replace(self, **{f.name: _default(f) for f in fields(self) if f.name in BT_FIELDS})
 
     @classmethod
@@ -317,7 +317,7 @@ class RunConfig:
         if isinstance(self.model, dict): object.__setattr__(self, 'model', ModelConfig.from_dict(self.model))
         if isinstance(self.train, dict): object.__setattr__(self, 'train', TrainConfig(**self.train))
         object.__setattr__(self, 'model', self.model.without_bt())
-        if self.gamma == 0: object.__setattr__(self, 'train', replace(self.train, proj_lr=None))
+        if self.model.kind == 'VQVAE': object.__setattr__(self, 'train', replace(self.train, proj_lr=None))
         try: device = resolve_device(self.device)
         except (RuntimeError, TypeError, ValueError) as e: raise ValueError(f"bad device {self.device!r}: {e}") from None
         if device.type == 'cuda':

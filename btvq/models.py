@@ -41,7 +41,7 @@ class VQVAE(nn.Module):
     def __init__(self, length: int, config: ModelConfig | None = None, **fields):
         super().__init__()
         self.config = c = replace(config or ModelConfig(gamma=self.default_gamma), **fields)
-        if type(self) is VQVAE and c.gamma != 0: raise ValueError(f"a VQVAE has gamma = 0, got {c.gamma}: use BTVQVAE")
+        if type(self) is VQVAE and c.kind != 'VQVAE': raise ValueError(f"a VQVAE has gamma = 0, got {c.gamma}: use BTVQVAE")
         n_down = n_downsample(length)  # raises for series too short to downsample
         self.length, self.n_fft = length, c.n_fft
         self.encoder = Encoder(2, c.dim, n_down=n_down, n_res=c.n_res)
