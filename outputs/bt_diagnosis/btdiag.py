@@ -169,12 +169,13 @@ def joint_run(dataset: str, s: Setting, steps: int = 400, seed: int = 0, bs: int
                   flush=True)
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     final = bt_probe(model, x_train, batches)
-    curve = [dict(steps=f"{i + 1}-{min(i + every, steps)}",
-                  **{k: float(np.mean([r[k] for r in rows[i:i + every]])) for k in ('bt', 'recon', 'perplexity', 'loss')})
-             for i in range(0, steps, every)]
+    keys = ('bt', 'recon', 'perplexity', 'loss')
+    curve = [dict(steps=f"{i + 1}-{min(i + every, steps)}", **{k: float(np.mean([r[k] for r in rows[i:i + every]]))
+                                                               for k in keys}) for i in range(0, steps, every)]
     d = model.projector.mlp[-1].out_features
     res = dict(dataset=dataset, length=data.length, n_train=n, setting=asdict(s), steps=steps, seed=seed,
-               batch_size=bs, seconds=seconds, cpu_seconds=cpu_seconds, threads=torch.get_num_threads(), bt_floor=bt_floor(d, bs, model.lambd),
+               batch_size=bs, seconds=seconds, cpu_seconds=cpu_seconds, threads=torch.get_num_threads(),
+               bt_floor=bt_floor(d, bs, model.lambd),
                bt_init=init, bt_final=final, bt_ratio=final['bt'] / init['bt'],
                bt_last50=curve[-1]['bt'], bt_first50=curve[0]['bt'], curve=curve,
                train_perplexity_last50=curve[-1]['perplexity'], test_perplexity=test_perplexity(model, data.x_test),
@@ -184,5 +185,6 @@ def joint_run(dataset: str, s: Setting, steps: int = 400, seed: int = 0, bs: int
     out.write_text(json.dumps(res, indent=1))
     out.with_suffix('.steps.json').write_text(json.dumps(rows))
     print(f"{dataset} {s.name}: bt {init['bt']:.3f} -> {final['bt']:.3f} (ratio {res['bt_ratio']:.2f}), "
-          f"val_recon {res['val_recon']:.4f}, test perplexity {res['test_perplexity']:.1f}, {seconds:.0f} s", flush=True)
+          f"val_recon {res['val_recon']:.4f}, test perplexity {res['test_perplexity']:.1f}, {seconds:.0f} s",
+          flush=True)
     return res
