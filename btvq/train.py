@@ -28,6 +28,7 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from .barlow import bt_floor
 from .config import ModelConfig, TrainConfig, resolve_device, steps_per_epoch
 from .data import UCRData
 from .stft import finite_checks
@@ -209,7 +210,7 @@ def bt_reference(model: nn.Module, x: Tensor, seed: int = 0) -> dict:
     with torch.no_grad(), isolated_rng(x.device), finite_checks(False):
         bt = model(x, generator=torch.Generator(x.device).manual_seed(seed))['bt'].item()
     for k, v in model.named_buffers(): v.copy_(buffers[k])
-    return dict(bt_init=bt, bt_floor=model.lambd * (model.config.proj_out / (len(x) - 1) - 1))
+    return dict(bt_init=bt, bt_floor=bt_floor(model.config.proj_out, len(x), model.lambd))
 
 # %% ../nbs/07_train.ipynb #c02cbbe0
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
