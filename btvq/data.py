@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from .config import held_out
+
 # %% ../nbs/00_data.ipynb #26507631
 STUDY_SHAPES = {  # the thesis's ten datasets: (n_train, n_test, length, n_classes) as in the archive files
     "ElectricDevices": (8926, 7711, 96, 7), "StarLightCurves": (1000, 8236, 1024, 3), "Wafer": (1000, 6164, 152, 2),
@@ -94,6 +96,19 @@ class UCRData:
             raise ValueError(f"{self.name}: TRAIN values have std {std}; cannot normalise")
         scale = lambda x: ((x - mean) / std).astype(np.float32)
         return replace(self, x_train=scale(self.x_train), x_test=scale(self.x_test)), (mean, std)
+
+    def holdout(self, fraction: float, seed: int = 0) -> "UCRData":
+        "TRAIN split into a seeded, class-stratified validation part of `ceil(fraction * n)` series (the new TEST) and the rest (the new TRAIN)."
+        from sklearn.model_selection import train_test_split
+        n = len(self.x_train)
+        n_val = held_out(n, fraction)
+        if not (0 < fraction < 1 and 1 <= n_val <= n - 2):
+            raise ValueError(f"{self.name}: cannot hold out a fraction {fraction!r} of {n} TRAIN series and keep 2 to train on")
+        counts = np.bincount(self.y_train)[np.unique(self.y_train)]
+        strata = self.y_train if counts.min() >= 2 and min(n_val, n - n_val) >= len(counts) else None
+        fit, val = (np.sort(i) for i in train_test_split(np.arange(n), test_size=n_val, stratify=strata, random_state=seed))
+        return replace(self, x_train=self.x_train[fit], y_train=self.y_train[fit], x_test=self.x_train[val],
+                       y_test=self.y_train[val], name=f"{self.name} (validation)")
 
     def __repr__(self) -> str:
         return (f"UCRData({self.name}: train {self.x_train.shape}, test {self.x_test.shape}, "

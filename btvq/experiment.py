@@ -176,7 +176,7 @@ def run(cfg: RunConfig | None = None, **kwargs) -> dict:
     t_fit = time.perf_counter()
     hist = fit(model, data, tcfg, out_dir=out, resume=True)
     t_fig = time.perf_counter()
-    figures = save_figures(model, prepare_data(data)[0], hist, out)
+    figures = save_figures(model, prepare_data(data, tcfg.val_fraction, cfg.seed)[0], hist, out)
     device = resolve_device(cfg.device)
     wall, eval_s = float(hist['wall_time'].iloc[-1]), float(hist['eval_time'].sum())
     times = dict(train_s=wall - eval_s, eval_s=eval_s, eval_share=eval_s / wall, figures_s=time.perf_counter() - t_fig,
@@ -204,7 +204,7 @@ def reevaluate(cfg: RunConfig | None = None, **kwargs) -> dict:
     device = resolve_device(cfg.device)
     model = load_model(out / 'checkpoint.pt', device)
     hist = pd.read_csv(out / 'history.csv')
-    ev = evaluate(model, prepare_data(data)[0], tcfg.batch_size, probe_model, cfg.seed, **tcfg.probe_kwargs)
+    ev = evaluate(model, prepare_data(data, tcfg.val_fraction, cfg.seed)[0], tcfg.batch_size, probe_model, cfg.seed, **tcfg.probe_kwargs)
     hist.loc[hist.index[-1], list(ev)] = list(ev.values())
     res['reevaluated'] = dict(environment(device), at=datetime.now(timezone.utc).isoformat(timespec='seconds'))
     atomic_write(out / 'history.csv', lambda f: hist.to_csv(f, index=False))

@@ -25,7 +25,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from .config import PROFILES, RunConfig, repo_root, steps_per_epoch
+from .config import PROFILES, RunConfig, held_out, repo_root, steps_per_epoch
 from .data import STUDY_DATASETS, STUDY_SHAPES, _check_name, load_ucr
 from .experiment import reevaluate
 from .train import atomic_write
@@ -89,12 +89,14 @@ def run_cost(cfg: RunConfig, n_train: int, n_test: int, length: int, step_s=step
     if not all(map(math.isfinite, (n_train, n_test, length))):
         return dict.fromkeys(('steps', 'evals', 'train_s', 'eval_s', 'total_s'), math.nan)
     tcfg = cfg.train_config(n_train)
-    bs = min(tcfg.batch_size, n_train)
-    per_epoch = steps_per_epoch(n_train, bs)
+    n_val = held_out(n_train, tcfg.val_fraction)                 # a validation run evaluates on part of TRAIN
+    n_fit, n_eval = n_train - n_val, n_val or n_test
+    bs = min(tcfg.batch_size, n_fit)
+    per_epoch = steps_per_epoch(n_fit, bs)
     steps = tcfg.steps or tcfg.epochs * per_epoch
     evals = n_evaluations(steps, per_epoch, tcfg.eval_every)
     kind = cfg.model.kind
-    train, evaluation = steps * step_s(kind, length) * bs / 128, evals * eval_s(kind, length, n_train, n_test)
+    train, evaluation = steps * step_s(kind, length) * bs / 128, evals * eval_s(kind, length, n_fit, n_eval)
     return dict(steps=steps, evals=evals, train_s=train, eval_s=evaluation, total_s=FIXED_SECONDS + train + evaluation)
 
 def estimate_seconds(cfg: RunConfig, n_train: int, n_test: int, length: int, step_s=step_seconds,
