@@ -31,14 +31,15 @@ if TYPE_CHECKING: from matplotlib.figure import Figure
 __all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METRICS', 'LATENTS', 'DEFAULT_METRICS',
            'HEADLINE_METRICS', 'TRAJECTORY_METRICS', 'RAW', 'UNTRAINED', 'BASELINE', 'README_START', 'README_END',
            'MARKER', 'HISTORY_META', 'REFERENCE_VERSION', 'REFERENCE_COLUMNS', 'REFERENCE_MODES', 'STATS_COLUMNS',
-           'ANCHORS', 'ANCHOR_COLUMNS', 'MARKDOWN_TABLES', 'HOW_TO_READ', 'label_gamma', 'model_name', 'setting_name',
-           'setting_order', 'direction', 'make_fake_runs', 'keys_from_path', 'load_run', 'collect_runs',
-           'collect_histories', 'metric_columns', 'select_metrics', 'summarize', 'probe_settings', 'raw_reference',
-           'untrained_reference', 'reference_points', 'collect_reference', 'setting_summary', 'format_mean_std',
-           'format_cell', 'best_beyond_spread', 'results_table', 'comparison_table', 'headline_table', 'to_markdown',
-           'holm', 'paired_stats', 'describe_stat', 'load_anchors', 'anchors_table', 'anchors_markdown',
-           'plot_settings', 'plot_trajectories', 'plot_augmentations', 'report_tables', 'report_figures',
-           'summary_markdown', 'write_report', 'readme_block', 'update_readme', 'main']
+           'ANCHORS', 'ANCHOR_COLUMNS', 'MARKDOWN_TABLES', 'STUDY_PROFILE', 'HOW_TO_READ', 'label_gamma', 'model_name',
+           'setting_name', 'evaluated_on', 'setting_order', 'direction', 'make_fake_runs', 'keys_from_path', 'load_run',
+           'collect_runs', 'collect_histories', 'metric_columns', 'select_metrics', 'summarize', 'probe_settings',
+           'raw_reference', 'untrained_reference', 'reference_points', 'collect_reference', 'setting_summary',
+           'format_mean_std', 'format_cell', 'best_beyond_spread', 'results_table', 'comparison_table',
+           'headline_table', 'coverage_table', 'to_markdown', 'holm', 'paired_stats', 'describe_stat', 'load_anchors',
+           'anchors_table', 'anchors_markdown', 'plot_settings', 'plot_trajectories', 'plot_augmentations',
+           'budget_tables', 'budget_figures', 'report_tables', 'report_figures', 'summary_markdown', 'write_report',
+           'readme_block', 'update_readme', 'main']
 
 # %% ../nbs/11_report.ipynb #2a283bd6
 RUN_KEYS = ('dataset', 'label', 'seed', 'profile')       # what identifies a run (and its folder)
@@ -75,6 +76,10 @@ def setting_name(label: str) -> str:
     g = label_gamma(label)
     name = model_name(g) if model_kind(g) == 'VQVAE' else f'{model_name(g)} γ={g:g}'
     return ' '.join([name, *str(label).split(',')[1:]])
+
+def evaluated_on(label: str) -> str:
+    "'validation' for a run evaluated on a part of TRAIN held out (`val_fraction` in its label), else 'test'."
+    return 'validation' if any(i.startswith('val_fraction=') for i in str(label).split(',')[1:]) else 'test'
 
 def setting_order(labels: Sequence[str]) -> list[str]:
     "The distinct `labels` by γ, each thesis-default label before its variations."
@@ -184,10 +189,11 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
     "Rows by dataset, profile, γ, label, seed."
     return df.sort_values(['dataset', 'profile', 'gamma', 'label', 'seed'], ignore_index=True, kind='stable')
 
-def collect_runs(root: str | Path | None = None) -> pd.DataFrame:
-    "One row per `metrics.json` under `root` (default: `default_out_dir()`): run keys, device, commit, time, metrics."
+def collect_runs(root: str | Path | None = None, split: str | None = 'test') -> pd.DataFrame:
+    "One row per `metrics.json` under `root` (default: `default_out_dir()`) evaluated on `split` (None: any): run keys, device, commit, time, metrics."
     root = Path(root) if root is not None else default_out_dir()
     rows = [load_run(p, root) for p in sorted(root.rglob('metrics.json'))] if root.is_dir() else []
+    rows = [r for r in rows if split is None or evaluated_on(r['label']) == split]
     if not rows: return pd.DataFrame(columns=list(META_COLUMNS))
     df = pd.DataFrame(rows)
     dup = df[df.duplicated(list(RUN_KEYS), keep=False)]
@@ -197,8 +203,8 @@ def collect_runs(root: str | Path | None = None) -> pd.DataFrame:
 # %% ../nbs/11_report.ipynb #aad45810
 HISTORY_META = (*RUN_KEYS, 'gamma', 'model', 'complete', 'path')   # the run columns of `collect_histories`
 
-def collect_histories(root: str | Path | None = None) -> pd.DataFrame:
-    "Every history.csv under `root` (default: `default_out_dir()`): one row per evaluation, after `HISTORY_META`."
+def collect_histories(root: str | Path | None = None, split: str | None = 'test') -> pd.DataFrame:
+    "Every history.csv under `root` (default: `default_out_dir()`) of runs evaluated on `split` (None: any): one row per evaluation, after `HISTORY_META`."
     root, frames = Path(root) if root is not None else default_out_dir(), []
     for p in sorted(root.rglob('history.csv')) if root.is_dir() else []:
         complete = (p.parent / 'metrics.json').exists()
@@ -206,6 +212,7 @@ def collect_histories(root: str | Path | None = None) -> pd.DataFrame:
         if keys is None:
             raise ValueError(f"{p}: no metrics.json beside it and its folder is not "
                              f"<dataset>/<label>/seed=<s>/<profile> under {root}")
+        if split is not None and evaluated_on(keys['label']) != split: continue
         try: h = pd.read_csv(p)
         except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
             raise ValueError(f"{p}: not a readable CSV ({e})") from e
@@ -427,6 +434,14 @@ def headline_table(runs: pd.DataFrame, reference: pd.DataFrame | None = None) ->
     "`comparison_table` of SVM, 1-NN and 5-NN accuracy (flat latents) and the validation reconstruction loss."
     _check_runs(runs)
     return comparison_table(runs, select_metrics(runs, defaults=HEADLINE_METRICS), reference)
+
+def coverage_table(runs: pd.DataFrame) -> pd.DataFrame:
+    "Runs per dataset and setting (one row per dataset and profile); a cell with fewer runs than its setting's most is '**k of m**'."
+    _check_runs(runs)
+    n = runs.groupby(['dataset', 'profile', 'label']).size().unstack('label', fill_value=0)[setting_order(runs['label'])]
+    full = n.groupby(level='profile').transform('max')
+    cells = n.astype(str).where(n == full, '**' + n.astype(str) + ' of ' + full.astype(str) + '**')
+    return cells.rename(columns=setting_name).reset_index().rename_axis(columns=None)
 
 def to_markdown(df: pd.DataFrame) -> str:
     "A GitHub Markdown table of `df` (index dropped; '|' escaped; floats to 3 significant digits)."
@@ -667,13 +682,27 @@ def plot_augmentations(x, seed: int = 0, title: str = '') -> Figure:
     return fig
 
 # %% ../nbs/11_report.ipynb #3c084bb2
-MARKDOWN_TABLES = ('headline', 'stats', 'comparison', 'results', 'anchors')   # written as .md too
+MARKDOWN_TABLES = ('coverage', 'headline', 'stats', 'comparison', 'results', 'anchors', 'budget')   # written as .md too
+
+STUDY_PROFILE = 'cpu'   # the budget the learning curves chose (`btvq.budget`)
+
+def budget_tables(curves: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    "{'budget': each learning curve's budget at each tolerance} from validation histories ({} without any)."
+    from btvq.budget import curve_budgets               # btvq.budget builds on this module
+    done = curves[curves['complete'].astype(bool)] if len(curves) else curves
+    return dict(budget=curve_budgets(done)) if len(done) else {}
+
+def budget_figures(curves: pd.DataFrame) -> dict[str, Figure]:
+    "{'learning_curves.png': ...} of the finished validation histories, the study profile's budget marked ({} without any)."
+    from btvq.budget import plot_learning_curves
+    done = curves[curves['complete'].astype(bool)] if len(curves) else curves
+    return {'learning_curves.png': plot_learning_curves(done, budget=PROFILES[STUDY_PROFILE].steps)} if len(done) else {}
 
 def report_tables(runs: pd.DataFrame, reference: pd.DataFrame | None = None,
                   anchors: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     "The tables of the results chapter by name ({} without runs)."
     if runs.empty: return {}
-    tables = dict(headline=headline_table(runs, reference), stats=paired_stats(runs, reference),
+    tables = dict(coverage=coverage_table(runs), headline=headline_table(runs, reference), stats=paired_stats(runs, reference),
                   comparison=comparison_table(runs, reference=reference),
                   results=results_table(runs, reference=reference), anchors=anchors_table(runs, reference, anchors),
                   summary=summarize(runs, metric_columns(runs)))
@@ -742,11 +771,18 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
     else:
         text = ["# Results\n", f"Regenerate with\n\n    {command}\n", f"Built from the runs under `{runs_root}`:\n",
                 *_describe(runs, histories, tables.get('reference')), '', HOW_TO_READ + '\n',
+                "## Runs per cell\n", "Seeds per dataset and setting; **k of m**: fewer than the setting has elsewhere "
+                "(failed or not run yet).\n", to_markdown(tables['coverage']) + '\n',
                 "## Headline: reference points, VQVAE and BT-VQVAE\n", to_markdown(tables['headline']) + '\n',
                 "## Across datasets\n", "Each setting against the VQVAE and the reference points, over the datasets "
                 "both have: wins/ties/losses (a tie: within the larger std), median difference (setting − other), "
                 "two-sided Wilcoxon signed-rank p of the paired dataset means.\n", to_markdown(tables['stats']) + '\n',
-                "## Published numbers\n", anchors_markdown(tables['anchors']) + '\n', "## Tables\n",
+                "## Published numbers\n", anchors_markdown(tables['anchors']) + '\n',
+                *(["## Training budget\n", f"Learning curves on a validation part of TRAIN; budget: the smallest step "
+                   f"S whose reconstruction loss is within the tolerance of its value at 4 S (`btvq.budget`). The "
+                   f"`{STUDY_PROFILE}` profile trains {PROFILES[STUDY_PROFILE].steps} steps.\n",
+                   to_markdown(tables['budget']) + '\n'] if 'budget' in tables else []),
+                "## Tables\n",
                 *(f"- [{k}.csv]({k}.csv)" + (f", [{k}.md]({k}.md)" if k in MARKDOWN_TABLES else '') for k in tables),
                 '']
     if figures: text += ["## Figures\n", *(f"### {f}\n\n![{f}]({f})\n" for f in figures)]
@@ -789,8 +825,9 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     _check_owned(out)
     if readme is not None: _marker_span(Path(readme).read_text(), readme)   # fail before any work
     runs, histories = collect_runs(runs_root), collect_histories(runs_root)
+    curves = collect_histories(runs_root, split='validation')
     ref = collect_reference(runs, data_root, ref_dir, reference) if len(runs) else None
-    tables = report_tables(runs, ref)
+    tables = report_tables(runs, ref) | budget_tables(curves)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.tmp-'))
     figs = {}
@@ -800,7 +837,7 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
             df.to_csv(tmp / f'{name}.csv', index=False)
             if name in MARKDOWN_TABLES:
                 (tmp / f'{name}.md').write_text((anchors_markdown(df) if name == 'anchors' else to_markdown(df)) + '\n')
-        figs = report_figures(runs, histories, ref, aug_dataset, data_root)
+        figs = report_figures(runs, histories, ref, aug_dataset, data_root) | budget_figures(curves)
         for name, fig in figs.items(): fig.savefig(tmp / name, dpi=100)
         (tmp / 'README.md').write_text(summary_markdown(runs, histories, tables, list(figs), _show(runs_root), command))
         (tmp / MARKER).write_text("written by btvq.report.write_report; the whole folder is replaced on each run\n")

@@ -52,7 +52,7 @@ def test_cli_writes_report_and_readme(tmp_path):
     assert 'reference points of A (n_kmeans=2): not in' in r.stdout   # no data for the fake datasets
     names = sorted(p.name for p in (tmp_path / 'results').iterdir())
     assert names == ['.btvq-report', 'README.md', 'anchors.csv', 'anchors.md', 'comparison.csv', 'comparison.md',
-                     'headline.csv', 'headline.md', 'metrics_by_setting_smoke.png', 'reference.csv', 'results.csv',
+                     'coverage.csv', 'coverage.md', 'headline.csv', 'headline.md', 'metrics_by_setting_smoke.png', 'reference.csv', 'results.csv',
                      'results.md', 'runs.csv', 'stats.csv', 'stats.md', 'summary.csv', 'trajectories_A_smoke.png',
                      'trajectories_B_smoke.png']
     readme = (tmp_path / 'README.md').read_text()
