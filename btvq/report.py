@@ -39,7 +39,7 @@ __all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METR
            'headline_table', 'coverage_table', 'to_markdown', 'holm', 'paired_stats', 'describe_stat', 'load_anchors',
            'anchors_table', 'anchors_markdown', 'plot_settings', 'plot_trajectories', 'plot_augmentations',
            'budget_tables', 'budget_figures', 'report_tables', 'report_figures', 'summary_markdown', 'write_report',
-           'readme_block', 'update_readme', 'main']
+           'study_facts', 'readme_block', 'update_readme', 'main']
 
 # %% ../nbs/11_report.ipynb #2a283bd6
 RUN_KEYS = ('dataset', 'label', 'seed', 'profile')       # what identifies a run (and its folder)
@@ -763,14 +763,14 @@ HOW_TO_READ = ('Cells are mean ± sample std over seeds. "(1 seed)": one run, so
                "reconstruction loss on the test split (lower is better).")
 
 def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, figures: Sequence[str],
-                     runs_root: str | Path, command: str) -> str:
+                     runs_root: str | Path, command: str, facts: Sequence[str] = ()) -> str:
     "The results README: provenance, how to read, headline, across datasets, published numbers, files, figures."
     if runs.empty:
         text = [f"# Results\n\nNo runs found under `{runs_root}`: there are no results yet. Run experiments "
                 f"(`btvq.experiment` / `btvq.sweep`), then regenerate this folder with\n\n    {command}\n"]
     else:
         text = ["# Results\n", f"Regenerate with\n\n    {command}\n", f"Built from the runs under `{runs_root}`:\n",
-                *_describe(runs, histories, tables.get('reference')), '', HOW_TO_READ + '\n',
+                *_describe(runs, histories, tables.get('reference')), *facts, '', HOW_TO_READ + '\n',
                 "## Runs per cell\n", "Seeds per dataset and setting; **k of m**: fewer than the setting has elsewhere "
                 "(failed or not run yet).\n", to_markdown(tables['coverage']) + '\n',
                 "## Headline: reference points, VQVAE and BT-VQVAE\n", to_markdown(tables['headline']) + '\n',
@@ -828,6 +828,7 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     curves = collect_histories(runs_root, split='validation')
     ref = collect_reference(runs, data_root, ref_dir, reference) if len(runs) else None
     tables = report_tables(runs, ref) | budget_tables(curves)
+    facts = study_facts(runs, collect_runs(runs_root, split='validation'), tables.get('budget')) if len(runs) else []
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.tmp-'))
     figs = {}
@@ -839,7 +840,7 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
                 (tmp / f'{name}.md').write_text((anchors_markdown(df) if name == 'anchors' else to_markdown(df)) + '\n')
         figs = report_figures(runs, histories, ref, aug_dataset, data_root) | budget_figures(curves)
         for name, fig in figs.items(): fig.savefig(tmp / name, dpi=100)
-        (tmp / 'README.md').write_text(summary_markdown(runs, histories, tables, list(figs), _show(runs_root), command))
+        (tmp / 'README.md').write_text(summary_markdown(runs, histories, tables, list(figs), _show(runs_root), command, facts))
         (tmp / MARKER).write_text("written by btvq.report.write_report; the whole folder is replaced on each run\n")
         written = sorted(p.name for p in tmp.iterdir() if p.name != MARKER)
         _swap_dir(tmp, out)
@@ -852,16 +853,42 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
             for fig in figs.values(): plt.close(fig)
     if readme is not None:
         link = os.path.relpath(out / 'README.md', Path(readme).parent)
-        update_readme(readme, readme_block(tables.get('headline'), tables.get('stats'), _show(runs_root), link))
+        update_readme(readme, readme_block(tables.get('headline'), tables.get('stats'), _show(runs_root), link, facts))
     print(f"no runs found under {runs_root}: wrote {', '.join(written)} to {out}" if runs.empty
           else f"{len(runs)} runs under {runs_root}: wrote {len(written)} files to {out}")
     return {name: out / name for name in written}
 
 # %% ../nbs/11_report.ipynb #a9d42beb
-def readme_block(headline: pd.DataFrame | None, stats: pd.DataFrame | None, runs_root: str | Path, link: str) -> str:
-    "What goes between the README markers: the headline table and each setting vs the VQVAE across datasets."
+def study_facts(runs: pd.DataFrame, curve_runs: pd.DataFrame, budget: pd.DataFrame | None) -> list[str]:
+    "Bullet lines on the study's budget (and the rule behind it), the machine time it took and what the thesis's budget would need."
+    from btvq.budget import STUDY_TOLERANCE, study_budget
+    from btvq.sweep import dataset_shape, run_cost, study_plan
+    p, lines = PROFILES[STUDY_PROFILE], []
+    if budget is not None and len(budget):
+        rule, n_curves = study_budget(budget, STUDY_TOLERANCE), (budget['metric'] == 'val_recon').sum()
+        agree = '' if rule['steps'] == p.steps else f" **(the rule gives {rule['steps'] or 'no budget within the curves'})**"
+        lines.append(f"- budget: the `{STUDY_PROFILE}` profile trains {p.steps} optimiser steps{agree}, evaluated "
+                     f"{p.evals} times; rule: the smallest step S whose validation reconstruction loss is within "
+                     f"{STUDY_TOLERANCE:.0%} of its value at 4 S, the largest over {n_curves} "
+                     f"learning curves ({', '.join(sorted(budget['dataset'].unique()))}; set by {' '.join(rule['set_by'] or ['none'])})"
+                     + (f"; not flat within their length: {', '.join(rule['not_flat'])}" if rule['not_flat'] else ''))
+    study = runs[runs['profile'] == STUDY_PROFILE]
+    hours = lambda df: df['wall_time_s'].sum() / 3600
+    lines.append(f"- machine time (training and evaluations): {hours(study):.1f} h for {len(study)} `{STUDY_PROFILE}` runs, "
+                 f"{hours(curve_runs):.1f} h for {len(curve_runs)} learning curves; devices: "
+                 f"{', '.join(sorted(pd.concat([study, curve_runs])['device'].dropna().astype(str).unique())) or 'none'}")
+    full = sum(run_cost(c, *dataset_shape(c.dataset))['total_s'] for c in study_plan('full', out_dir='.'))
+    lines.append(f"- the thesis's budget (1500 epochs, the same {len(study_plan(out_dir='.'))} runs) would take about "
+                 f"{full / 3600:,.0f} h of this 2-core CPU by the cost model (`btvq-sweep --study --profile full --dry-run`); "
+                 "on GPUs: `btvq-sweep --study --profile full --device cuda --executor slurm --jobs 8 --gpus 1`")
+    return lines
+
+def readme_block(headline: pd.DataFrame | None, stats: pd.DataFrame | None, runs_root: str | Path, link: str,
+                 facts: Sequence[str] = ()) -> str:
+    "What goes between the README markers: the study's facts, the headline table and each setting vs the VQVAE across datasets."
     if headline is None or headline.empty: return f"_No results yet: no runs found under `{runs_root}`._"
-    text = (f"Raw series and untrained model (references), VQVAE (γ = 0) and BT-VQVAE; mean ± std over seeds, bold "
+    text = ''.join(f"{line}\n" for line in facts) + ('\n' if facts else '') + (
+            f"Raw series and untrained model (references), VQVAE (γ = 0) and BT-VQVAE; mean ± std over seeds, bold "
             f"only beyond the seeds' spread; all tables and figures, and how to read them: [{link}]({link}).\n\n"
             + to_markdown(headline))
     vs = stats[stats['versus'] == setting_name(BASELINE)] if stats is not None else stats
