@@ -36,10 +36,10 @@ __all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METR
            'collect_runs', 'collect_histories', 'metric_columns', 'select_metrics', 'summarize', 'probe_settings',
            'raw_reference', 'untrained_reference', 'reference_points', 'collect_reference', 'setting_summary',
            'format_mean_std', 'format_cell', 'best_beyond_spread', 'results_table', 'comparison_table',
-           'headline_table', 'coverage_table', 'to_markdown', 'holm', 'paired_stats', 'describe_stat', 'load_anchors',
-           'anchors_table', 'anchors_markdown', 'plot_settings', 'plot_trajectories', 'plot_augmentations',
-           'budget_tables', 'budget_figures', 'report_tables', 'report_figures', 'summary_markdown', 'write_report',
-           'study_facts', 'readme_block', 'update_readme', 'main']
+           'ablation_labels', 'ablation_table', 'headline_table', 'coverage_table', 'to_markdown', 'holm',
+           'paired_stats', 'describe_stat', 'load_anchors', 'anchors_table', 'anchors_markdown', 'plot_settings',
+           'plot_trajectories', 'plot_augmentations', 'budget_tables', 'budget_figures', 'report_tables',
+           'report_figures', 'summary_markdown', 'write_report', 'study_facts', 'readme_block', 'update_readme', 'main']
 
 # %% ../nbs/11_report.ipynb #2a283bd6
 RUN_KEYS = ('dataset', 'label', 'seed', 'profile')       # what identifies a run (and its folder)
@@ -430,9 +430,26 @@ def comparison_table(runs: pd.DataFrame, metrics: Sequence[str] | None = None,
     t['metric'] = t['metric'].astype(str)
     return t[[*rows, 'seeds', *_columns(runs, reference)]]
 
+def ablation_labels() -> set[str]:
+    "Labels of the study's ablation (`btvq.sweep.STUDY`) that no other part has: the headline leaves them to their own table."
+    from btvq.sweep import STUDY, study_plan
+    labels = lambda parts: {c.label for c in study_plan(parts=parts, out_dir='.')}
+    return labels(['ablation']) - labels([p for p in STUDY if p != 'ablation'])
+
+def ablation_table(runs: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+    "`results_table` of the γ = 1 settings on the ablation's datasets, with each setting's seconds per run (training and evaluations) beside its metrics."
+    from btvq.sweep import ABLATION_DATASETS
+    sub = runs[runs['dataset'].isin(ABLATION_DATASETS) & (runs['gamma'] == 1)]
+    if sub.empty: return pd.DataFrame()
+    t = results_table(sub, select_metrics(sub, metrics, HEADLINE_METRICS))
+    cost = sub.groupby(['dataset', 'profile', 'label'])['wall_time_s'].agg(['mean', 'std', 'count'])
+    cell = lambda r: format_mean_std(r['mean'], r['std'], r['count'])
+    return t.merge(cost.apply(cell, axis=1).rename('seconds per run').reset_index(), on=['dataset', 'profile', 'label'])
+
 def headline_table(runs: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
-    "`comparison_table` of SVM, 1-NN and 5-NN accuracy (flat latents) and the validation reconstruction loss."
+    "`comparison_table` of SVM, 1-NN and 5-NN accuracy (flat latents) and the validation reconstruction loss, ablation settings left out."
     _check_runs(runs)
+    runs = runs[~runs['label'].isin(ablation_labels())]
     return comparison_table(runs, select_metrics(runs, defaults=HEADLINE_METRICS), reference)
 
 def coverage_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -682,7 +699,7 @@ def plot_augmentations(x, seed: int = 0, title: str = '') -> Figure:
     return fig
 
 # %% ../nbs/11_report.ipynb #3c084bb2
-MARKDOWN_TABLES = ('coverage', 'headline', 'stats', 'comparison', 'results', 'anchors', 'budget')   # written as .md too
+MARKDOWN_TABLES = ('coverage', 'headline', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'budget')   # written as .md too
 
 STUDY_PROFILE = 'cpu'   # the budget the learning curves chose (`btvq.budget`)
 
@@ -702,10 +719,12 @@ def report_tables(runs: pd.DataFrame, reference: pd.DataFrame | None = None,
                   anchors: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     "The tables of the results chapter by name ({} without runs)."
     if runs.empty: return {}
-    tables = dict(coverage=coverage_table(runs), headline=headline_table(runs, reference), stats=paired_stats(runs, reference),
+    tables = dict(coverage=coverage_table(runs), headline=headline_table(runs, reference), ablation=ablation_table(runs),
+                  stats=paired_stats(runs, reference),
                   comparison=comparison_table(runs, reference=reference),
                   results=results_table(runs, reference=reference), anchors=anchors_table(runs, reference, anchors),
                   summary=summarize(runs, metric_columns(runs)))
+    tables = {k: t for k, t in tables.items() if k != 'ablation' or len(t)}   # only where the ablation ran
     return tables | (dict(reference=reference) if reference is not None else {}) | dict(runs=runs)
 
 def _safe(name: str) -> str:
@@ -774,6 +793,8 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
                 "## Runs per cell\n", "Seeds per dataset and setting; **k of m**: fewer than the setting has elsewhere "
                 "(failed or not run yet).\n", to_markdown(tables['coverage']) + '\n',
                 "## Headline: reference points, VQVAE and BT-VQVAE\n", to_markdown(tables['headline']) + '\n',
+                *(["## Ablation\n", "BT-VQVAE (γ = 1) settings on the ablation's datasets, with the seconds each run "
+                   "took (training and evaluations).\n", to_markdown(tables['ablation']) + '\n'] if 'ablation' in tables else []),
                 "## Across datasets\n", "Each setting against the VQVAE and the reference points, over the datasets "
                 "both have: wins/ties/losses (a tie: within the larger std), median difference (setting − other), "
                 "two-sided Wilcoxon signed-rank p of the paired dataset means.\n", to_markdown(tables['stats']) + '\n',
@@ -891,7 +912,8 @@ def readme_block(headline: pd.DataFrame | None, stats: pd.DataFrame | None, runs
             f"Raw series and untrained model (references), VQVAE (γ = 0) and BT-VQVAE; mean ± std over seeds, bold "
             f"only beyond the seeds' spread; all tables and figures, and how to read them: [{link}]({link}).\n\n"
             + to_markdown(headline))
-    vs = stats[stats['versus'] == setting_name(BASELINE)] if stats is not None else stats
+    ablation = {setting_name(l) for l in ablation_labels()}
+    vs = stats[(stats['versus'] == setting_name(BASELINE)) & ~stats['setting'].isin(ablation)] if stats is not None else stats
     if vs is None or vs.empty: return text
     return (text + "\n\nAcross datasets, each setting against the VQVAE (wins/ties/losses, median difference, "
             "Wilcoxon signed-rank p):\n\n" + to_markdown(vs.drop(columns='versus')))

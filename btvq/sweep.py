@@ -67,7 +67,7 @@ def finished(cfg: RunConfig) -> bool:
     "Whether the run has finished (its `metrics.json` exists)."
     return (cfg.run_dir / 'metrics.json').exists()
 
-# %% ../nbs/10_sweep.ipynb #57699246
+# %% ../nbs/10_sweep.ipynb #b23f6ca7
 BT_LEARNS = ('model.proj_hidden=1024', 'model.proj_out=1024')           # the Barlow Twins term learns (btvq #13)
 ABLATION_DATASETS = ('ChlorineConcentration', 'ECG5000', 'TwoPatterns')  # short series: the ablation is cheap
 STUDY = {
@@ -125,9 +125,13 @@ def run_cost(cfg: RunConfig, n_train: int, n_test: int, length: int, step_s=step
     steps = tcfg.steps or tcfg.epochs * per_epoch
     evals = n_evaluations(steps, per_epoch, tcfg.eval_every)
     kind = cfg.model.kind
+    def probed(kw: dict | None) -> tuple[int, int]:                # series the probe sees: the splits or their subsets
+        kw = kw or {}
+        return min(n_fit, kw.get('max_train') or n_fit), min(n_eval, kw.get('max_test') or n_eval)
+    cheap = tcfg.eval_probe_kwargs if tcfg.eval_probe_kwargs is not None else tcfg.probe_kwargs
     projector = PROJECTOR_SECONDS_PER_WEIGHT * (projector_weights(cfg.model) - projector_weights(replace(cfg.model, proj_hidden=4096, proj_out=4096)))
     train = steps * (step_s(kind, length) * bs / 128 + projector)
-    evaluation = evals * eval_s(kind, length, n_fit, n_eval)
+    evaluation = eval_s(kind, length, *probed(tcfg.probe_kwargs)) + (evals - 1) * eval_s(kind, length, *probed(cheap))
     return dict(steps=steps, evals=evals, train_s=train, eval_s=evaluation, total_s=FIXED_SECONDS + train + evaluation)
 
 def estimate_seconds(cfg: RunConfig, n_train: int, n_test: int, length: int, step_s=step_seconds,
