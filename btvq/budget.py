@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['STUDY_TOLERANCE', 'RUN_COLUMNS', 'interpolate', 'budget_at', 'curve_budgets', 'study_budget', 'plot_learning_curves']
 
-# %% ../nbs/13_budget.ipynb #ef612aa3
+# %% ../nbs/13_budget.ipynb #dc2d16e8
 import math
 from typing import Sequence
 
@@ -32,7 +32,7 @@ def budget_at(steps: Sequence[float], values: Sequence[float], tol: float = 0.05
     flat = np.abs(now - later) <= tol * np.abs(later)
     return float(grid[flat.argmax()]) if flat.any() else math.nan
 
-# %% ../nbs/13_budget.ipynb #8bd58f01
+# %% ../nbs/13_budget.ipynb #daa9c895
 RUN_COLUMNS = ('dataset', 'label', 'seed', 'profile')
 
 def curve_budgets(histories: pd.DataFrame, metrics: Sequence[str] = ('val_recon',), tols: Sequence[float] = (0.05, 0.1, 0.2),
@@ -59,7 +59,7 @@ def study_budget(budgets: pd.DataFrame, tol: float, metric: str = 'val_recon', r
                 set_by=b.loc[b[col].idxmax(), ['dataset', 'setting']].tolist() if math.isfinite(steps) else None,
                 not_flat=[f"{r.dataset} {r.setting}" for r in open_.itertuples()])
 
-# %% ../nbs/13_budget.ipynb #fb9c3833
+# %% ../nbs/13_budget.ipynb #d37dcf8b
 def plot_learning_curves(histories: pd.DataFrame, metrics: Sequence[str] = ('val_recon', 'flat/svm_acc', 'flat/knn1_acc'),
                          budget: int | None = None) -> 'Figure':
     "Learning curves (mean over seeds) of `metrics` per dataset (rows) against optimiser steps, the chosen `budget` marked."

@@ -200,8 +200,8 @@ PROFILES = {
                     probe_kwargs=dict(kinds=('pooled', 'tokens'), max_train=2000, max_test=2000, n_kmeans=5),
                     about='about a minute on 2 CPU cores for any study dataset (the notebook default); '
                           'the probe on at most 2000 series per split'),
-    'cpu': Profile(steps=80, evals=1, checkpoint_every=40, eval_probe_kwargs=CHEAP_PROBE, probe_kwargs=dict(n_kmeans=5),
-                   about='the committed CPU sweep: 10 datasets x 4 gammas in about 3 hours on 2 cores'),
+    'cpu': Profile(steps=300, evals=5, checkpoint_every=100, eval_probe_kwargs=CHEAP_PROBE, probe_kwargs=dict(n_kmeans=5),
+                   about='the study (btvq.sweep.STUDY): the budget the learning curves chose (btvq.budget), 5 evaluations'),
     'curve': Profile(steps=1200, evals=12, checkpoint_every=100, probe_kwargs=CURVE_PROBE,
                      about='learning curves: 1200 steps, 12 evaluations, every probe kind on at most 1000 series per split '
                            '(run with train.val_fraction > 0 to choose a budget without the test split)'),

@@ -67,7 +67,7 @@ def finished(cfg: RunConfig) -> bool:
     "Whether the run has finished (its `metrics.json` exists)."
     return (cfg.run_dir / 'metrics.json').exists()
 
-# %% ../nbs/10_sweep.ipynb #b23f6ca7
+# %% ../nbs/10_sweep.ipynb #52b091f3
 BT_LEARNS = ('model.proj_hidden=1024', 'model.proj_out=1024')           # the Barlow Twins term learns (btvq #13)
 ABLATION_DATASETS = ('ChlorineConcentration', 'ECG5000', 'TwoPatterns')  # short series: the ablation is cheap
 STUDY = {
