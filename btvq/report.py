@@ -705,9 +705,10 @@ STUDY_PROFILE = 'cpu'   # the budget the learning curves chose (`btvq.budget`)
 
 def budget_tables(curves: pd.DataFrame) -> dict[str, pd.DataFrame]:
     "{'budget': each learning curve's budget at each tolerance} from validation histories ({} without any)."
-    from btvq.budget import curve_budgets               # btvq.budget builds on this module
+    from btvq.budget import STUDY_TOLERANCE, curve_budgets     # btvq.budget builds on this module
     done = curves[curves['complete'].astype(bool)] if len(curves) else curves
-    return dict(budget=curve_budgets(done)) if len(done) else {}
+    tols = sorted({0.05, 0.1, 0.2, STUDY_TOLERANCE})
+    return dict(budget=curve_budgets(done, ('val_recon', 'flat/svm_acc', 'flat/knn1_acc'), tols)) if len(done) else {}
 
 def budget_figures(curves: pd.DataFrame) -> dict[str, Figure]:
     "{'learning_curves.png': ...} of the finished validation histories, the study profile's budget marked ({} without any)."
