@@ -901,7 +901,7 @@ def study_facts(runs: pd.DataFrame, curve_runs: pd.DataFrame, budget: pd.DataFra
                  f"{', '.join(sorted(pd.concat([study, curve_runs])['device'].dropna().astype(str).unique())) or 'none'}")
     full = sum(run_cost(c, *dataset_shape(c.dataset))['total_s'] for c in study_plan('full', out_dir='.'))
     lines.append(f"- the thesis's budget (1500 epochs, the same {len(study_plan(out_dir='.'))} runs) would take about "
-                 f"{full / 3600:,.0f} h of this 2-core CPU by the cost model (`btvq-sweep --study --profile full --dry-run`); "
+                 f"{full / 3600:,.0f} h of one process on this 2-core CPU (half that with two) by the cost model (`btvq-sweep --study --profile full --dry-run`); "
                  "on GPUs: `btvq-sweep --study --profile full --device cuda --executor slurm --jobs 8 --gpus 1`")
     return lines
 
