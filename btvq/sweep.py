@@ -199,11 +199,18 @@ class _Done:
 def _hms(s: float) -> str:
     return str(timedelta(seconds=round(s))) if math.isfinite(s) else '?'
 
-def _eta(done: list[dict], left: list[dict], workers: int) -> float:
-    "Seconds left: the estimates of the runs left, rescaled by actual / estimated time of the runs done."
+def _pace(done: list[dict]) -> float:
+    "Actual / estimated time of the runs done (1 before any)."
     timed = [r for r in done if math.isfinite(r['seconds'])]
-    pace = sum(r['seconds'] for r in timed) / sum(r['estimate_s'] for r in timed) if timed else 1.0
-    return sum(r['estimate_s'] for r in left) * pace / workers
+    return sum(r['seconds'] for r in timed) / sum(r['estimate_s'] for r in timed) if timed else 1.0
+
+def _eta(done: list[dict], left: list[dict], workers: int) -> float:
+    "Seconds left: the estimates of the runs left, rescaled by the pace of the runs done."
+    return sum(r['estimate_s'] for r in left) * _pace(done) / workers
+
+def _next_fitting(pending: list[int], rows: list[dict], pace: float, seconds_left: float) -> int | None:
+    "Position in `pending` of the first run expected (estimate × pace) to finish in `seconds_left`, or None."
+    return next((k for k, i in enumerate(pending) if rows[i]['estimate_s'] * pace <= seconds_left), None)
 
 def _row(c: RunConfig, **fields) -> dict:
     "A row of the sweep's table for run `c`."
@@ -228,9 +235,10 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
           study: Sequence[str] | None = None, longest_first: bool = False, out_dir: str | None = None,
           executor: str = 'inline', jobs: int = 1, force: bool = False, dry_run: bool = False, device: str = 'auto',
           data_root: str | None = None, notebook: str | None = None, time_min: int = 240, poll: float = 1.0,
-          reevaluate: bool = False, **slurm) -> pd.DataFrame:
-    "Run the plan (skipping finished runs unless `force`) and print progress; one row per run: status, seconds, estimate."
+          reevaluate: bool = False, within_min: float | None = None, **slurm) -> pd.DataFrame:
+    "Run the plan (skipping finished runs unless `force`; with `within_min`, only runs expected to finish in time) and print progress."
     if jobs < 1: raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if within_min is not None and within_min <= 0: raise ValueError(f"within_min must be > 0, got {within_min}")
     where = dict(out_dir=out_dir, force=force, device=device, data_root=data_root)
     cfgs = (study_plan(profile, study or None, **where) if study is not None else
             plan(datasets, gammas, seeds, profile, sets, **where))
@@ -254,18 +262,25 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
     try:
         while pending or running:
             while pending and len(running) < workers:                    # inline: one run, to its end
-                i = pending.pop(0)
+                k = 0 if within_min is None else _next_fitting(
+                    pending, rows, _pace([rows[j] for j in todo if rows[j]['status'] not in ('todo', 'deferred')]),
+                    within_min * 60 - (time.perf_counter() - t0))
+                if k is None:                                            # nothing left would finish in time
+                    for j in pending: rows[j]['status'] = 'deferred'
+                    pending = []; break
+                i = pending.pop(k)
                 args = (cfgs[i], notebook, threads, time_min * 60)
                 running[i] = _Done(run_notebook(*args)) if ex is None else ex.submit(run_notebook, *args)
             for i in [i for i, job in running.items() if job.done()]:
                 try: rows[i].update(running.pop(i).result())
                 except Exception as e:                                   # the job itself died (killed, timed out)
                     rows[i].update(status='failed', seconds=math.nan, error=record_failure(cfgs[i], e)['error'])
-                done = [rows[j] for j in todo if rows[j]['status'] != 'todo']
+                done = [rows[j] for j in todo if rows[j]['status'] not in ('todo', 'deferred')]
                 r, eta = rows[i], _eta(done, [rows[j] for j in pending + list(running)], workers)
                 note = f" ({r['error']})" if r['error'] else ''
-                print(f"[{len(done)}/{len(todo)}] {_name(r)}: {r['status']} in "
-                      f"{_hms(r['seconds'])}{note} | elapsed {_hms(time.perf_counter() - t0)}, ETA {_hms(eta)}", flush=True)
+                print(f"[{len(done)}/{len(todo)}] {_name(r)}: {r['status']} in {_hms(r['seconds'])} (projected "
+                      f"{_hms(r['estimate_s'])}, x{r['seconds'] / r['estimate_s']:.2f}){note} | "
+                      f"elapsed {_hms(time.perf_counter() - t0)}, ETA {_hms(eta)}", flush=True)
             if running: time.sleep(poll)
     except KeyboardInterrupt:
         for job in running.values():
@@ -273,7 +288,8 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
         print("interrupted: run the same command again to resume (finished runs are skipped, the others resume from their checkpoints)")
         raise
     res = pd.DataFrame(rows)
-    failed = res[res.status == 'failed']
+    failed, deferred = res[res.status == 'failed'], (res.status == 'deferred').sum()
+    if deferred: print(f"{deferred} runs deferred: not expected to finish within {within_min:g} min (run again to continue)")
     print(f"done: {(res.status == 'done').sum()} run, {(res.status == 'skipped').sum()} skipped, {len(failed)} failed"
           + ''.join(f"\n  failed: {r.run_dir}/failure.json: {r.error}" for r in failed.itertuples()), flush=True)
     return res
@@ -301,6 +317,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--reevaluate', action='store_true', help="redo the last evaluation of finished runs from their checkpoints (no training)")
     p.add_argument('--notebook', default=None, help="the run notebook (default: <repo>/nbs/run_experiment.ipynb)")
     p.add_argument('--time', type=int, default=240, dest='time_min', help="time limit per run in minutes (default: 240)")
+    p.add_argument('--within', type=float, default=None, dest='within_min', metavar='MIN',
+                   help="start only runs expected (cost model x pace so far) to finish within MIN minutes of the start")
     s = p.add_argument_group('slurm job settings')
     s.add_argument('--partition', default=None, help="slurm partition")
     s.add_argument('--gpus', type=int, default=0, help="GPUs per run (default: 0)")
