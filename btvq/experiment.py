@@ -9,6 +9,7 @@ __all__ = ['CURVES', 'FIGURE_SERIES', 'PACKAGES', 'OUTPUTS', 'plot_history', 'pl
 # %% ../nbs/09_experiment.ipynb #ec5745af
 import json
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -159,7 +160,7 @@ def _config(cfg: RunConfig | None, kwargs: dict) -> RunConfig:
 
 def run(cfg: RunConfig | None = None, **kwargs) -> dict:
     "Train, probe and save one run; a finished run is only read back. Returns `metrics.json`'s content plus `run_dir`."
-    t0 = time.perf_counter()
+    t0, cpu0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     cfg = _config(cfg, kwargs)
     out = cfg.run_dir
     if (out / 'metrics.json').exists() and not cfg.force:
@@ -180,7 +181,9 @@ def run(cfg: RunConfig | None = None, **kwargs) -> dict:
     device = resolve_device(cfg.device)
     wall, eval_s = float(hist['wall_time'].iloc[-1]), float(hist['eval_time'].sum())
     times = dict(train_s=wall - eval_s, eval_s=eval_s, eval_share=eval_s / wall, figures_s=time.perf_counter() - t_fig,
-                 fixed_s=time.perf_counter() - t0 - (t_fig - t_fit))   # this call's start-up, data, figures
+                 fixed_s=time.perf_counter() - t0 - (t_fig - t_fit),   # this call's start-up, data, figures
+                 cpu_s=time.process_time() - cpu0,                     # this call's CPU seconds (all its threads)
+                 load=[load0, os.getloadavg()[0]])                     # the machine's 1-min load at start and end
     res = dict(params=dict(cfg.identity(), device=str(device), model_class=type(model).__name__,
                            fit=asdict(tcfg), profile_settings=asdict(PROFILES[cfg.profile]),
                            data=dict(n_train=len(data.x_train), n_test=len(data.x_test), length=data.length,
