@@ -699,7 +699,7 @@ def plot_augmentations(x, seed: int = 0, title: str = '') -> Figure:
     return fig
 
 # %% ../nbs/11_report.ipynb #3c084bb2
-MARKDOWN_TABLES = ('coverage', 'headline', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'budget')   # written as .md too
+MARKDOWN_TABLES = ('coverage', 'headline', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'budget', 'cost')   # written as .md too
 
 STUDY_PROFILE = 'cpu'   # the budget the learning curves chose (`btvq.budget`)
 
@@ -849,8 +849,10 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     runs, histories = collect_runs(runs_root), collect_histories(runs_root)
     curves = collect_histories(runs_root, split='validation')
     ref = collect_reference(runs, data_root, ref_dir, reference) if len(runs) else None
-    tables = report_tables(runs, ref) | budget_tables(curves)
-    facts = study_facts(runs, collect_runs(runs_root, split='validation'), tables.get('budget')) if len(runs) else []
+    from btvq.sweep import projection_check
+    cost = projection_check([runs_root / p for p in runs.loc[runs['profile'] == STUDY_PROFILE, 'path']])
+    tables = report_tables(runs, ref) | budget_tables(curves) | (dict(cost=cost.round(2)) if len(cost) else {})
+    facts = study_facts(runs, collect_runs(runs_root, split='validation'), tables.get('budget'), tables.get('cost')) if len(runs) else []
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.tmp-'))
     figs = {}
@@ -881,10 +883,11 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     return {name: out / name for name in written}
 
 # %% ../nbs/11_report.ipynb #a9d42beb
-def study_facts(runs: pd.DataFrame, curve_runs: pd.DataFrame, budget: pd.DataFrame | None) -> list[str]:
-    "Bullet lines on the study's budget (and the rule behind it), the machine time it took and what the thesis's budget would need."
+def study_facts(runs: pd.DataFrame, curve_runs: pd.DataFrame, budget: pd.DataFrame | None,
+                cost: pd.DataFrame | None = None) -> list[str]:
+    "Bullet lines on the study's budget (and the rule behind it), the machine time it took, the cost model's check and what the thesis's budget would need."
     from btvq.budget import STUDY_TOLERANCE, study_budget
-    from btvq.sweep import dataset_shape, run_cost, study_plan
+    from btvq.sweep import dataset_shape, describe_check, run_cost, study_plan
     p, lines = PROFILES[STUDY_PROFILE], []
     if budget is not None and len(budget):
         rule, n_curves = study_budget(budget, STUDY_TOLERANCE), (budget['metric'] == 'val_recon').sum()
@@ -899,6 +902,11 @@ def study_facts(runs: pd.DataFrame, curve_runs: pd.DataFrame, budget: pd.DataFra
     lines.append(f"- machine time (training and evaluations): {hours(study):.1f} h for {len(study)} `{STUDY_PROFILE}` runs, "
                  f"{hours(curve_runs):.1f} h for {len(curve_runs)} learning curves; devices: "
                  f"{', '.join(sorted(pd.concat([study, curve_runs])['device'].dropna().astype(str).unique())) or 'none'}")
+    if cost is not None and len(cost):
+        share = cost['cpu_share'].dropna()
+        lines.append(f"- the cost model (`btvq-sweep --dry-run`), {describe_check(cost)}"
+                     + (f"; the {len(share)} runs that record it ran at a median {share.median():.2f} CPU-seconds per "
+                        f"second (1 per thread when nothing else runs)" if len(share) else '') + " (table `cost`)")
     full = sum(run_cost(c, *dataset_shape(c.dataset))['total_s'] for c in study_plan('full', out_dir='.'))
     lines.append(f"- the thesis's budget (1500 epochs, the same {len(study_plan(out_dir='.'))} runs) would take about "
                  f"{full / 3600:,.0f} h of one process on this 2-core CPU (half that with two) by the cost model (`btvq-sweep --study --profile full --dry-run`); "

@@ -6,8 +6,8 @@
 __all__ = ['BT_LEARNS', 'ABLATION_DATASETS', 'STUDY', 'STEP_SECONDS', 'EVAL_SECONDS_PER_VALUE', 'FIXED_SECONDS',
            'PROJECTOR_SECONDS_PER_WEIGHT', 'expand_sets', 'dataset_shape', 'check_dataset', 'plan', 'finished',
            'study_plan', 'projector_weights', 'step_seconds', 'eval_seconds', 'n_evaluations', 'run_cost',
-           'estimate_seconds', 'default_notebook', 'record_failure', 'run_notebook', 'make_executor',
-           'reevaluate_finished', 'sweep', 'parse_args', 'main']
+           'estimate_seconds', 'projection_check', 'describe_check', 'default_notebook', 'record_failure',
+           'run_notebook', 'make_executor', 'reevaluate_finished', 'sweep', 'parse_args', 'main']
 
 # %% ../nbs/10_sweep.ipynb #975a0ed0
 import argparse
@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import pandas as pd
 
@@ -138,6 +138,28 @@ def estimate_seconds(cfg: RunConfig, n_train: int, n_test: int, length: int, ste
                      eval_s=eval_seconds) -> float:
     "Projected wall time of one run (`run_cost`'s total; by default on a 2-core CPU; NaN if a size is unknown)."
     return run_cost(cfg, n_train, n_test, length, step_s, eval_s)['total_s']
+
+# %% ../nbs/10_sweep.ipynb #bdd3f41f
+def projection_check(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
+    "Projected vs measured training + evaluation seconds of finished runs that record their sizes (ratio = measured / projected)."
+    rows = []
+    for d in map(Path, run_dirs):
+        m = json.loads((d / 'metrics.json').read_text())
+        p, t = m['params'], m.get('times', {})
+        if 'data' not in p: continue                              # no sizes recorded (synthetic runs)
+        cost = run_cost(RunConfig.from_params(p), p['data']['n_train'], p['data']['n_test'], p['data']['length'])
+        projected = cost['train_s'] + cost['eval_s']
+        rows.append(dict(dataset=p['dataset'], label=p['label'], seed=p['seed'], profile=p['profile'],
+                         projected_s=projected, measured_s=m['wall_time_s'], ratio=m['wall_time_s'] / projected,
+                         cpu_share=t.get('cpu_s', math.nan) / m.get('run_time_s', math.nan), load=sum(t.get('load', [math.nan])) / 2))
+    return pd.DataFrame(rows, columns=['dataset', 'label', 'seed', 'profile', 'projected_s', 'measured_s', 'ratio',
+                                       'cpu_share', 'load'])
+
+def describe_check(check: pd.DataFrame) -> str:
+    "One line: the median and range of measured / projected time over the runs of `check`."
+    r = check['ratio']
+    return (f"measured / projected time over {len(r)} finished runs: median x{r.median():.2f} "
+            f"(range {r.min():.2f}-{r.max():.2f})" if len(r) else "no finished runs to check the projection against")
 
 # %% ../nbs/10_sweep.ipynb #ad688564
 def default_notebook() -> Path:
@@ -255,6 +277,7 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
         order = todo + [i for i in range(len(rows)) if i not in todo]      # in the order they would run
         print(pd.DataFrame([rows[i] for i in order])[['dataset', 'label', 'seed', 'status', 'estimate_s']]
               .round({'estimate_s': 0}).to_string(index=False))
+        print(describe_check(projection_check(r['run_dir'] for r in rows if r['status'] == 'skipped')))
         return pd.DataFrame(rows)
     ex = make_executor(executor, cfgs[0].runs_root / '.submitit', time_min, **slurm) if todo else None
     threads = max(1, (os.cpu_count() or 1) // jobs) if executor == 'local' and jobs > 1 else None
