@@ -38,8 +38,9 @@ __all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METR
            'format_mean_std', 'format_cell', 'best_beyond_spread', 'results_table', 'comparison_table',
            'ablation_labels', 'ablation_table', 'headline_table', 'coverage_table', 'to_markdown', 'holm',
            'paired_stats', 'describe_stat', 'load_anchors', 'anchors_table', 'anchors_markdown', 'plot_settings',
-           'plot_trajectories', 'plot_augmentations', 'budget_tables', 'budget_figures', 'report_tables',
-           'report_figures', 'summary_markdown', 'write_report', 'study_facts', 'readme_block', 'update_readme', 'main']
+           'plot_trajectories', 'plot_augmentations', 'complete_runs', 'budget_tables', 'budget_figures',
+           'report_tables', 'report_figures', 'summary_markdown', 'write_report', 'study_facts', 'readme_block',
+           'update_readme', 'main']
 
 # %% ../nbs/11_report.ipynb #2a283bd6
 RUN_KEYS = ('dataset', 'label', 'seed', 'profile')       # what identifies a run (and its folder)
@@ -703,17 +704,21 @@ MARKDOWN_TABLES = ('coverage', 'headline', 'ablation', 'stats', 'comparison', 'r
 
 STUDY_PROFILE = 'cpu'   # the budget the learning curves chose (`btvq.budget`)
 
+def complete_runs(histories: pd.DataFrame) -> pd.DataFrame:
+    "The rows of `histories` whose runs finished (a `metrics.json` beside their history)."
+    return histories[histories['complete'].astype(bool)] if len(histories) else histories
+
 def budget_tables(curves: pd.DataFrame) -> dict[str, pd.DataFrame]:
     "{'budget': each learning curve's budget at each tolerance} from validation histories ({} without any)."
     from btvq.budget import STUDY_TOLERANCE, curve_budgets     # btvq.budget builds on this module
-    done = curves[curves['complete'].astype(bool)] if len(curves) else curves
+    done = complete_runs(curves)
     tols = sorted({0.05, 0.1, 0.2, STUDY_TOLERANCE})
     return dict(budget=curve_budgets(done, ('val_recon', 'flat/svm_acc', 'flat/knn1_acc'), tols)) if len(done) else {}
 
 def budget_figures(curves: pd.DataFrame) -> dict[str, Figure]:
     "{'learning_curves.png': ...} of the finished validation histories, the study profile's budget marked ({} without any)."
     from btvq.budget import plot_learning_curves
-    done = curves[curves['complete'].astype(bool)] if len(curves) else curves
+    done = complete_runs(curves)
     return {'learning_curves.png': plot_learning_curves(done, budget=PROFILES[STUDY_PROFILE].steps)} if len(done) else {}
 
 def report_tables(runs: pd.DataFrame, reference: pd.DataFrame | None = None,
@@ -739,7 +744,7 @@ def report_figures(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.Da
     if aug_dataset:
         x = load_ucr(aug_dataset, data_root, download=False).normalized()[0].x_train[0]
         figs['augmentations.png'] = plot_augmentations(x, title=f'{aug_dataset} train series 0 (normalised)')
-    histories = histories[histories['complete'].astype(bool)] if len(histories) else histories
+    histories = complete_runs(histories)
     for profile in sorted(runs['profile'].unique()) if len(runs) else []:
         figs[f'metrics_by_setting_{_safe(profile)}.png'] = plot_settings(runs, reference, profile=profile)
         h = histories[histories['profile'] == profile] if len(histories) else histories

@@ -28,7 +28,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from .config import PROFILES, ModelConfig, RunConfig, held_out, repo_root, steps_per_epoch
-from .data import STUDY_DATASETS, STUDY_SHAPES, _check_name, load_ucr
+from .data import STUDY_DATASETS, STUDY_SHAPES, check_name, load_ucr
 from .experiment import reevaluate
 from .train import atomic_write
 
@@ -52,7 +52,7 @@ def dataset_shape(name: str, root: str | None = None) -> tuple[int, int, int]:
 
 def check_dataset(name: str, root: str | None = None) -> None:
     "Raise a ValueError (with close UCR names) if `name` is neither found locally nor a UCR archive name."
-    if math.isnan(dataset_shape(name, root)[0]): _check_name(name)
+    if math.isnan(dataset_shape(name, root)[0]): check_name(name)
 
 def plan(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str = 'cpu', sets: Sequence[str] = (),
          **kwargs) -> list[RunConfig]:
@@ -129,7 +129,7 @@ def run_cost(cfg: RunConfig, n_train: int, n_test: int, length: int, step_s=step
         kw = kw or {}
         return min(n_fit, kw.get('max_train') or n_fit), min(n_eval, kw.get('max_test') or n_eval)
     cheap = tcfg.eval_probe_kwargs if tcfg.eval_probe_kwargs is not None else tcfg.probe_kwargs
-    projector = PROJECTOR_SECONDS_PER_WEIGHT * (projector_weights(cfg.model) - projector_weights(replace(cfg.model, proj_hidden=4096, proj_out=4096)))
+    projector = PROJECTOR_SECONDS_PER_WEIGHT * (projector_weights(cfg.model) - projector_weights(replace(cfg.model, proj_hidden=ModelConfig.proj_hidden, proj_out=ModelConfig.proj_out)))
     train = steps * (step_s(kind, length) * bs / 128 + projector)
     evaluation = eval_s(kind, length, *probed(tcfg.probe_kwargs)) + (evals - 1) * eval_s(kind, length, *probed(cheap))
     return dict(steps=steps, evals=evals, train_s=train, eval_s=evaluation, total_s=FIXED_SECONDS + train + evaluation)
