@@ -88,7 +88,7 @@ def study_plan(profile: str = 'cpu', parts: Sequence[str] | None = None, **kwarg
     return list({c.run_dir: c for c in cfgs}.values())
 
 # %% ../nbs/10_sweep.ipynb #8035529b
-STEP_SECONDS = {'VQVAE': (0.098, 0.00143), 'BTVQVAE': (0.68, 0.00229)}  # a + b * length, s per batch-128 step
+STEP_SECONDS = {'VQVAE': (0.095, 0.00169), 'BTVQVAE': (0.60, 0.00298)}  # a + b * length, s per batch-128 step
 EVAL_SECONDS_PER_VALUE = {'VQVAE': 3e-5, 'BTVQVAE': 3.5e-5}       # one evaluation, per series and time step
 FIXED_SECONDS = 20.0
 PROJECTOR_SECONDS_PER_WEIGHT = 1.5e-8                              # per step, a projector weight more than the thesis's
