@@ -39,8 +39,8 @@ __all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METR
            'ablation_labels', 'ablation_table', 'headline_table', 'coverage_table', 'to_markdown', 'holm',
            'paired_stats', 'describe_stat', 'load_anchors', 'anchors_table', 'anchors_markdown', 'plot_settings',
            'plot_trajectories', 'plot_augmentations', 'complete_runs', 'budget_tables', 'budget_figures',
-           'report_tables', 'report_figures', 'summary_markdown', 'write_report', 'study_facts', 'readme_block',
-           'update_readme', 'main']
+           'report_tables', 'report_figures', 'svm_fits', 'summary_markdown', 'write_report', 'study_facts',
+           'readme_block', 'update_readme', 'main']
 
 # %% ../nbs/11_report.ipynb #2a283bd6
 RUN_KEYS = ('dataset', 'label', 'seed', 'profile')       # what identifies a run (and its folder)
@@ -756,6 +756,20 @@ def report_figures(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.Da
     return figs
 
 # %% ../nbs/11_report.ipynb #d17feb9b
+def svm_fits(runs: pd.DataFrame, reference: pd.DataFrame | None = None) -> tuple[int, list[str]]:
+    "Number of linear-SVM probe fits of the runs and reference points, and the ones that stopped before converging."
+    flags = [c for c in runs.columns if c.endswith('/svm_converged')]
+    long = runs.melt(id_vars=['dataset', 'label', 'seed'], value_vars=flags, var_name='metric').dropna(subset='value')
+    where = [f"{r.dataset} {setting_name(r.label)} seed {r.seed} {r.metric.split('/')[0]}"
+             for r in long[long['value'] == 0].itertuples()]
+    n = len(long)
+    if reference is not None and len(reference):
+        ref = reference[reference['metric'].str.endswith('svm_converged')].drop_duplicates(['dataset', 'reference', 'seed', 'metric'])
+        n += len(ref)
+        where += [f"{r.dataset} {r.reference}" + ('' if pd.isna(r.seed) else f" seed {r.seed:g}") + f" {r.metric.split('/')[0]}"
+                  for r in ref[ref['value'] == 0].itertuples()]
+    return n, where
+
 def _describe(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.DataFrame | None) -> list[str]:
     "Bullet lines saying what the report is built from."
     n_open = histories.loc[~histories['complete'].astype(bool), 'path'].nunique() if len(histories) else 0
@@ -773,6 +787,11 @@ def _describe(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.DataFra
         lines.append("- **the runs come from several commits**: check that the code did not change in between")
     if n_dirty: lines.append(f"- {n_dirty} run(s) were made with uncommitted changes to the package (git_dirty)")
     if n_open: lines.append(f"- {n_open} run folder(s) have a history.csv but no metrics.json (unfinished): left out")
+    n_fits, stopped = svm_fits(runs, reference)
+    if n_fits:
+        lines.append(f"- linear-SVM probe: every one of {n_fits} fits reached its duality-gap tolerance" if not stopped else
+                     f"- linear-SVM probe: **{len(stopped)} of {n_fits} fits stopped before their duality-gap tolerance** "
+                     f"(accuracy kept, not a converged result): {'; '.join(stopped)}")
     if reference is not None:
         lacking = sorted(set(runs['dataset']) - set(reference['dataset']))
         lines.append("- reference points (raw series, untrained model): "
