@@ -36,11 +36,11 @@ __all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METR
            'collect_runs', 'collect_histories', 'metric_columns', 'select_metrics', 'summarize', 'probe_settings',
            'raw_reference', 'untrained_reference', 'reference_points', 'collect_reference', 'setting_summary',
            'format_mean_std', 'format_cell', 'best_beyond_spread', 'results_table', 'comparison_table',
-           'ablation_labels', 'ablation_table', 'headline_table', 'coverage_table', 'to_markdown', 'holm',
-           'paired_stats', 'describe_stat', 'load_anchors', 'anchors_table', 'anchors_markdown', 'plot_settings',
-           'plot_trajectories', 'plot_augmentations', 'complete_runs', 'budget_tables', 'budget_figures',
-           'report_tables', 'report_figures', 'svm_fits', 'summary_markdown', 'write_report', 'study_facts',
-           'readme_block', 'update_readme', 'main']
+           'ablation_labels', 'ablation_table', 'headline_table', 'coverage_table', 'study_cells', 'to_markdown',
+           'holm', 'paired_stats', 'describe_stat', 'load_anchors', 'anchors_table', 'anchors_markdown',
+           'plot_settings', 'plot_trajectories', 'plot_augmentations', 'complete_runs', 'budget_tables',
+           'budget_figures', 'report_tables', 'report_figures', 'svm_fits', 'summary_markdown', 'write_report',
+           'study_facts', 'readme_block', 'update_readme', 'main']
 
 # %% ../nbs/11_report.ipynb #2a283bd6
 RUN_KEYS = ('dataset', 'label', 'seed', 'profile')       # what identifies a run (and its folder)
@@ -453,13 +453,28 @@ def headline_table(runs: pd.DataFrame, reference: pd.DataFrame | None = None) ->
     runs = runs[~runs['label'].isin(ablation_labels())]
     return comparison_table(runs, select_metrics(runs, defaults=HEADLINE_METRICS), reference)
 
-def coverage_table(runs: pd.DataFrame) -> pd.DataFrame:
-    "Runs per dataset and setting (one row per dataset and profile); a cell with fewer runs than its setting's most is '**k of m**'."
+def coverage_table(runs: pd.DataFrame, planned: pd.Series | None = None) -> pd.DataFrame:
+    "Runs per dataset and setting (a row per dataset and profile); a cell short of its plan (else of its setting's most) is '**k of m**'."
     _check_runs(runs)
-    n = runs.groupby(['dataset', 'profile', 'label']).size().unstack('label', fill_value=0)[setting_order(runs['label'])]
-    full = n.groupby(level='profile').transform('max')
-    cells = n.astype(str).where(n == full, '**' + n.astype(str) + ' of ' + full.astype(str) + '**')
+    n = runs.groupby(['dataset', 'profile', 'label']).size()
+    if planned is not None: n = n.reindex(n.index.union(planned.index), fill_value=0)
+    n = n.unstack('label', fill_value=0)
+    n = n[setting_order(n.columns)]
+    want = n.groupby(level='profile').transform('max')
+    if planned is not None:                                   # a planned profile: the plan's seeds, 0 where unplanned
+        rows = n.index.get_level_values('profile').isin(planned.index.get_level_values('profile'))
+        plan = planned.unstack('label').reindex(index=n.index, columns=n.columns).fillna(0).astype(int)
+        want[rows] = plan[rows]
+    cells = n.astype(str).where(n >= want, '**' + n.astype(str) + ' of ' + want.astype(str) + '**')
+    cells = cells.mask((n == 0) & (want == 0), '')
     return cells.rename(columns=setting_name).reset_index().rename_axis(columns=None)
+
+def study_cells(profile: str | None = None) -> pd.Series:
+    "Seeds the study plans (`btvq.sweep.study_plan`, default profile `STUDY_PROFILE`) per dataset, profile and label."
+    from btvq.sweep import study_plan
+    cells = pd.DataFrame([(c.dataset, c.profile, c.label) for c in study_plan(profile or STUDY_PROFILE, out_dir='.')],
+                         columns=['dataset', 'profile', 'label'])
+    return cells.groupby(['dataset', 'profile', 'label']).size()
 
 def to_markdown(df: pd.DataFrame) -> str:
     "A GitHub Markdown table of `df` (index dropped; '|' escaped; floats to 3 significant digits)."
@@ -721,11 +736,11 @@ def budget_figures(curves: pd.DataFrame) -> dict[str, Figure]:
     done = complete_runs(curves)
     return {'learning_curves.png': plot_learning_curves(done, budget=PROFILES[STUDY_PROFILE].steps)} if len(done) else {}
 
-def report_tables(runs: pd.DataFrame, reference: pd.DataFrame | None = None,
-                  anchors: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    "The tables of the results chapter by name ({} without runs)."
+def report_tables(runs: pd.DataFrame, reference: pd.DataFrame | None = None, anchors: pd.DataFrame | None = None,
+                  planned: pd.Series | None = None) -> dict[str, pd.DataFrame]:
+    "The tables of the results chapter by name ({} without runs); `planned`: seeds per cell (`study_cells`)."
     if runs.empty: return {}
-    tables = dict(coverage=coverage_table(runs), headline=headline_table(runs, reference), ablation=ablation_table(runs),
+    tables = dict(coverage=coverage_table(runs, planned), headline=headline_table(runs, reference), ablation=ablation_table(runs),
                   stats=paired_stats(runs, reference),
                   comparison=comparison_table(runs, reference=reference),
                   results=results_table(runs, reference=reference), anchors=anchors_table(runs, reference, anchors),
@@ -815,8 +830,8 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
     else:
         text = ["# Results\n", f"Regenerate with\n\n    {command}\n", f"Built from the runs under `{runs_root}`:\n",
                 *_describe(runs, histories, tables.get('reference')), *facts, '', HOW_TO_READ + '\n',
-                "## Runs per cell\n", "Seeds per dataset and setting; **k of m**: fewer than the setting has elsewhere "
-                "(failed or not run yet).\n", to_markdown(tables['coverage']) + '\n',
+                "## Runs per cell\n", "Seeds per dataset and setting; **k of m**: k of the m planned seeds (without a plan: "
+                "of the most the setting has elsewhere) have finished; a blank cell is not planned.\n", to_markdown(tables['coverage']) + '\n',
                 "## Headline: reference points, VQVAE and BT-VQVAE\n", to_markdown(tables['headline']) + '\n',
                 *(["## Ablation\n", "BT-VQVAE (γ = 1) settings on the ablation's datasets, with the seconds each run "
                    "took (training and evaluations).\n", to_markdown(tables['ablation']) + '\n'] if 'ablation' in tables else []),
@@ -875,7 +890,7 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     ref = collect_reference(runs, data_root, ref_dir, reference) if len(runs) else None
     from btvq.sweep import projection_check
     cost = projection_check([runs_root / p for p in runs.loc[runs['profile'] == STUDY_PROFILE, 'path']])
-    tables = report_tables(runs, ref) | budget_tables(curves) | (dict(cost=cost.round(2)) if len(cost) else {})
+    tables = report_tables(runs, ref, planned=study_cells()) | budget_tables(curves) | (dict(cost=cost.round(2)) if len(cost) else {})
     facts = study_facts(runs, collect_runs(runs_root, split='validation'), tables.get('budget'), tables.get('cost')) if len(runs) else []
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.tmp-'))
