@@ -433,7 +433,9 @@ def readme_summary(res: dict) -> str:
     lim = 'x_limit_cpu' if t == 'cpu_step_s' else 'x_limit'
     best = next((v for v in s['variants'] if v != 'stock'), 'stock')
     by = {(r['length'], r['model'], r['variant']): r for r in rows}
-    span = lambda v: f"{min(r[lim] for r in rows if r['variant'] == v):.2f}–{max(r[lim] for r in rows if r['variant'] == v):.2f}"
+    def span(variant):
+        x = [r[lim] for r in rows if r['variant'] == variant]
+        return f"{min(x):.2f}–{max(x):.2f}"
     names = lambda n: ', '.join(k for k, shape in STUDY_SHAPES.items() if shape[2] == n)
     table = []
     for n in sorted({r['length'] for r in rows}):
@@ -447,7 +449,8 @@ def readme_summary(res: dict) -> str:
             f"{load('load_avg_end')} at the end; {res['started'][:10]}), fp32, batch {s['batch']}, median of "
             f"{s['steps']} steps, {'CPU seconds of the process' if t == 'cpu_step_s' else 'wall seconds'}. A training "
             f"step (forward, backward, fused AdamW) takes {span(best)}× the FLOP-count limit set by the fp32 "
-            f"matrix-product peak" + (f" (the stock PyTorch step, in the same run: {span('stock')}×)" if best != 'stock' else '') + '.')
+            f"matrix-product peak" + (f" (the stock PyTorch step, in the same run: {span('stock')}×)"
+                                      if best != 'stock' else '') + '.')
     header = ['length', 'study datasets', 'VQVAE step (s)', 'BT-VQVAE step (s)', 'VQVAE ×limit', 'BT-VQVAE ×limit',
               'BT-VQVAE / VQVAE']
     return text + '\n\n' + '\n'.join(_md_table(header, table))

@@ -454,7 +454,7 @@ def headline_table(runs: pd.DataFrame, reference: pd.DataFrame | None = None) ->
     return comparison_table(runs, select_metrics(runs, defaults=HEADLINE_METRICS), reference)
 
 def coverage_table(runs: pd.DataFrame, planned: pd.Series | None = None) -> pd.DataFrame:
-    "Runs per dataset and setting (a row per dataset and profile); a cell short of its plan (else of its setting's most) is '**k of m**'."
+    "Runs per dataset and setting, a row per dataset and profile; short of its plan (or the setting's most): '**k of m**'."
     _check_runs(runs)
     n = runs.groupby(['dataset', 'profile', 'label']).size()
     if planned is not None: n = n.reindex(n.index.union(planned.index), fill_value=0)
@@ -715,7 +715,8 @@ def plot_augmentations(x, seed: int = 0, title: str = '') -> Figure:
     return fig
 
 # %% ../nbs/11_report.ipynb #3c084bb2
-MARKDOWN_TABLES = ('coverage', 'headline', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'budget', 'cost')   # written as .md too
+MARKDOWN_TABLES = ('coverage', 'headline', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'budget',
+                   'cost')                                # written as .md too
 
 STUDY_PROFILE = 'cpu'   # the budget the learning curves chose (`btvq.budget`)
 
@@ -740,7 +741,8 @@ def report_tables(runs: pd.DataFrame, reference: pd.DataFrame | None = None, anc
                   planned: pd.Series | None = None) -> dict[str, pd.DataFrame]:
     "The tables of the results chapter by name ({} without runs); `planned`: seeds per cell (`study_cells`)."
     if runs.empty: return {}
-    tables = dict(coverage=coverage_table(runs, planned), headline=headline_table(runs, reference), ablation=ablation_table(runs),
+    tables = dict(coverage=coverage_table(runs, planned), headline=headline_table(runs, reference),
+                  ablation=ablation_table(runs),
                   stats=paired_stats(runs, reference),
                   comparison=comparison_table(runs, reference=reference),
                   results=results_table(runs, reference=reference), anchors=anchors_table(runs, reference, anchors),
@@ -779,10 +781,11 @@ def svm_fits(runs: pd.DataFrame, reference: pd.DataFrame | None = None) -> tuple
              for r in long[long['value'] == 0].itertuples()]
     n = len(long)
     if reference is not None and len(reference):
-        ref = reference[reference['metric'].str.endswith('svm_converged')].drop_duplicates(['dataset', 'reference', 'seed', 'metric'])
+        ref = reference[reference['metric'].str.endswith('svm_converged')]
+        ref = ref.drop_duplicates(['dataset', 'reference', 'seed', 'metric'])
         n += len(ref)
-        where += [f"{r.dataset} {r.reference}" + ('' if pd.isna(r.seed) else f" seed {r.seed:g}") + f" {r.metric.split('/')[0]}"
-                  for r in ref[ref['value'] == 0].itertuples()]
+        where += [f"{r.dataset} {r.reference}" + ('' if pd.isna(r.seed) else f" seed {r.seed:g}")
+                  + f" {r.metric.split('/')[0]}" for r in ref[ref['value'] == 0].itertuples()]
     return n, where
 
 def _describe(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.DataFrame | None) -> list[str]:
@@ -804,9 +807,9 @@ def _describe(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.DataFra
     if n_open: lines.append(f"- {n_open} run folder(s) have a history.csv but no metrics.json (unfinished): left out")
     n_fits, stopped = svm_fits(runs, reference)
     if n_fits:
-        lines.append(f"- linear-SVM probe: every one of {n_fits} fits reached its duality-gap tolerance" if not stopped else
-                     f"- linear-SVM probe: **{len(stopped)} of {n_fits} fits stopped before their duality-gap tolerance** "
-                     f"(accuracy kept, not a converged result): {'; '.join(stopped)}")
+        lines.append(f"- linear-SVM probe: **{len(stopped)} of {n_fits} fits stopped before their duality-gap "
+                     f"tolerance** (accuracy kept, not a converged result): {'; '.join(stopped)}" if stopped else
+                     f"- linear-SVM probe: every one of {n_fits} fits reached its duality-gap tolerance")
     if reference is not None:
         lacking = sorted(set(runs['dataset']) - set(reference['dataset']))
         lines.append("- reference points (raw series, untrained model): "
@@ -830,8 +833,9 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
     else:
         text = ["# Results\n", f"Regenerate with\n\n    {command}\n", f"Built from the runs under `{runs_root}`:\n",
                 *_describe(runs, histories, tables.get('reference')), *facts, '', HOW_TO_READ + '\n',
-                "## Runs per cell\n", "Seeds per dataset and setting; **k of m**: k of the m planned seeds (without a plan: "
-                "of the most the setting has elsewhere) have finished; a blank cell is not planned.\n", to_markdown(tables['coverage']) + '\n',
+                "## Runs per cell\n", "Seeds per dataset and setting; **k of m**: k of the m planned seeds (without a "
+                "plan: of the most the setting has elsewhere) have finished; a blank cell is not planned.\n",
+                to_markdown(tables['coverage']) + '\n',
                 "## Headline: reference points, VQVAE and BT-VQVAE\n", to_markdown(tables['headline']) + '\n',
                 *(["## Ablation\n", "BT-VQVAE (γ = 1) settings on the ablation's datasets, with the seconds each run "
                    "took (training and evaluations).\n", to_markdown(tables['ablation']) + '\n'] if 'ablation' in tables else []),
@@ -890,8 +894,10 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     ref = collect_reference(runs, data_root, ref_dir, reference) if len(runs) else None
     from btvq.sweep import projection_check
     cost = projection_check([runs_root / p for p in runs.loc[runs['profile'] == STUDY_PROFILE, 'path']])
-    tables = report_tables(runs, ref, planned=study_cells()) | budget_tables(curves) | (dict(cost=cost.round(2)) if len(cost) else {})
-    facts = study_facts(runs, collect_runs(runs_root, split='validation'), tables.get('budget'), tables.get('cost')) if len(runs) else []
+    tables = report_tables(runs, ref, planned=study_cells()) | budget_tables(curves)
+    if len(cost): tables['cost'] = cost.round(2)
+    curve_runs = collect_runs(runs_root, split='validation')
+    facts = study_facts(runs, curve_runs, tables.get('budget'), tables.get('cost')) if len(runs) else []
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.tmp-'))
     figs = {}
@@ -924,7 +930,7 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
 # %% ../nbs/11_report.ipynb #a9d42beb
 def study_facts(runs: pd.DataFrame, curve_runs: pd.DataFrame, budget: pd.DataFrame | None,
                 cost: pd.DataFrame | None = None) -> list[str]:
-    "Bullet lines on the study's budget (and the rule behind it), the machine time it took, the cost model's check and what the thesis's budget would need."
+    "Bullet lines: the study's budget and its rule, the machine time, the cost model's check, the thesis budget's cost."
     from btvq.budget import STUDY_TOLERANCE, study_budget
     from btvq.sweep import dataset_shape, describe_check, run_cost, study_plan
     p, lines = PROFILES[STUDY_PROFILE], []

@@ -129,7 +129,8 @@ def run_cost(cfg: RunConfig, n_train: int, n_test: int, length: int, step_s=step
         kw = kw or {}
         return min(n_fit, kw.get('max_train') or n_fit), min(n_eval, kw.get('max_test') or n_eval)
     cheap = tcfg.eval_probe_kwargs if tcfg.eval_probe_kwargs is not None else tcfg.probe_kwargs
-    projector = PROJECTOR_SECONDS_PER_WEIGHT * (projector_weights(cfg.model) - projector_weights(replace(cfg.model, proj_hidden=ModelConfig.proj_hidden, proj_out=ModelConfig.proj_out)))
+    thesis = replace(cfg.model, proj_hidden=ModelConfig.proj_hidden, proj_out=ModelConfig.proj_out)
+    projector = PROJECTOR_SECONDS_PER_WEIGHT * (projector_weights(cfg.model) - projector_weights(thesis))
     train = steps * (step_s(kind, length) * bs / 128 + projector)
     evaluation = eval_s(kind, length, *probed(tcfg.probe_kwargs)) + (evals - 1) * eval_s(kind, length, *probed(cheap))
     return dict(steps=steps, evals=evals, train_s=train, eval_s=evaluation, total_s=FIXED_SECONDS + train + evaluation)
@@ -141,7 +142,7 @@ def estimate_seconds(cfg: RunConfig, n_train: int, n_test: int, length: int, ste
 
 # %% ../nbs/10_sweep.ipynb #bdd3f41f
 def projection_check(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
-    "Projected vs measured training + evaluation seconds of finished runs that record their sizes (ratio = measured / projected)."
+    "Projected vs measured training + evaluation seconds of finished runs with recorded sizes (ratio: measured/projected)."
     rows = []
     for d in map(Path, run_dirs):
         m = json.loads((d / 'metrics.json').read_text())
@@ -151,7 +152,8 @@ def projection_check(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
         projected = cost['train_s'] + cost['eval_s']
         rows.append(dict(dataset=p['dataset'], label=p['label'], seed=p['seed'], profile=p['profile'],
                          projected_s=projected, measured_s=m['wall_time_s'], ratio=m['wall_time_s'] / projected,
-                         cpu_share=t.get('cpu_s', math.nan) / m.get('run_time_s', math.nan), load=sum(t.get('load', [math.nan])) / 2))
+                         cpu_share=t.get('cpu_s', math.nan) / m.get('run_time_s', math.nan),
+                         load=sum(t.get('load', [math.nan])) / 2))
     return pd.DataFrame(rows, columns=['dataset', 'label', 'seed', 'profile', 'projected_s', 'measured_s', 'ratio',
                                        'cpu_share', 'load'])
 
@@ -258,7 +260,7 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
           executor: str = 'inline', jobs: int = 1, force: bool = False, dry_run: bool = False, device: str = 'auto',
           data_root: str | None = None, notebook: str | None = None, time_min: int = 240, poll: float = 1.0,
           reevaluate: bool = False, within_min: float | None = None, **slurm) -> pd.DataFrame:
-    "Run the plan (skipping finished runs unless `force`; with `within_min`, only runs expected to finish in time) and print progress."
+    "Run the plan (finished runs skipped unless `force`; with `within_min`, only runs expected to end in time)."
     if jobs < 1: raise ValueError(f"jobs must be >= 1, got {jobs}")
     if within_min is not None and within_min <= 0: raise ValueError(f"within_min must be > 0, got {within_min}")
     where = dict(out_dir=out_dir, force=force, device=device, data_root=data_root)
@@ -312,7 +314,7 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
         raise
     res = pd.DataFrame(rows)
     failed, deferred = res[res.status == 'failed'], (res.status == 'deferred').sum()
-    if deferred: print(f"{deferred} runs deferred: not expected to finish within {within_min:g} min (run again to continue)")
+    if deferred: print(f"{deferred} runs deferred: not expected to finish within {within_min:g} min (run again later)")
     print(f"done: {(res.status == 'done').sum()} run, {(res.status == 'skipped').sum()} skipped, {len(failed)} failed"
           + ''.join(f"\n  failed: {r.run_dir}/failure.json: {r.error}" for r in failed.itertuples()), flush=True)
     return res
