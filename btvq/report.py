@@ -30,17 +30,18 @@ if TYPE_CHECKING: from matplotlib.figure import Figure
 # %% auto #0
 __all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METRICS', 'LATENTS', 'DEFAULT_METRICS',
            'HEADLINE_METRICS', 'TRAJECTORY_METRICS', 'RAW', 'UNTRAINED', 'BASELINE', 'README_START', 'README_END',
-           'MARKER', 'HISTORY_META', 'REFERENCE_VERSION', 'REFERENCE_COLUMNS', 'REFERENCE_MODES', 'STATS_COLUMNS',
-           'ANCHORS', 'ANCHOR_COLUMNS', 'MARKDOWN_TABLES', 'STUDY_PROFILE', 'HOW_TO_READ', 'label_gamma', 'model_name',
-           'setting_name', 'evaluated_on', 'setting_order', 'direction', 'make_fake_runs', 'keys_from_path', 'load_run',
-           'collect_runs', 'collect_histories', 'metric_columns', 'select_metrics', 'summarize', 'probe_settings',
-           'raw_reference', 'untrained_reference', 'reference_points', 'collect_reference', 'setting_summary',
-           'format_mean_std', 'format_cell', 'best_beyond_spread', 'results_table', 'comparison_table',
-           'ablation_labels', 'ablation_table', 'headline_table', 'coverage_table', 'study_cells', 'to_markdown',
-           'holm', 'paired_stats', 'describe_stat', 'load_anchors', 'anchors_table', 'anchors_markdown',
-           'plot_settings', 'plot_trajectories', 'plot_augmentations', 'complete_runs', 'budget_tables',
-           'budget_figures', 'report_tables', 'report_figures', 'svm_fits', 'summary_markdown', 'write_report',
-           'study_facts', 'readme_block', 'update_readme', 'main']
+           'MARKER', 'HISTORY_META', 'REFERENCE_VERSION', 'REFERENCE_COLUMNS', 'REFERENCE_MODES', 'BT_RATIO',
+           'STATS_COLUMNS', 'ANCHORS', 'ANCHOR_COLUMNS', 'MARKDOWN_TABLES', 'STUDY_PROFILE', 'HOW_TO_READ',
+           'label_gamma', 'model_name', 'setting_name', 'evaluated_on', 'setting_order', 'direction', 'make_fake_runs',
+           'keys_from_path', 'load_run', 'collect_runs', 'collect_histories', 'metric_columns', 'select_metrics',
+           'summarize', 'probe_settings', 'raw_reference', 'untrained_reference', 'reference_points',
+           'collect_reference', 'setting_summary', 'format_mean_std', 'format_cell', 'best_beyond_spread',
+           'results_table', 'comparison_table', 'ablation_labels', 'ablation_table', 'with_bt_ratio',
+           'bt_learning_table', 'headline_table', 'coverage_table', 'study_cells', 'to_markdown', 'holm',
+           'paired_stats', 'describe_stat', 'load_anchors', 'anchors_table', 'anchors_markdown', 'plot_settings',
+           'plot_trajectories', 'plot_augmentations', 'complete_runs', 'budget_tables', 'budget_figures',
+           'report_tables', 'report_figures', 'svm_fits', 'summary_markdown', 'write_report', 'study_facts',
+           'readme_block', 'update_readme', 'main']
 
 # %% ../nbs/11_report.ipynb #2a283bd6
 RUN_KEYS = ('dataset', 'label', 'seed', 'profile')       # what identifies a run (and its folder)
@@ -438,14 +439,28 @@ def ablation_labels() -> set[str]:
     return labels(['ablation']) - labels([p for p in STUDY if p != 'ablation'])
 
 def ablation_table(runs: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
-    "`results_table` of the γ = 1 settings on the ablation's datasets, with each setting's seconds per run (training and evaluations) beside its metrics."
+    "`results_table` of the γ = 1 settings on the ablation's datasets (headline metrics, `BT_RATIO`) and seconds per run."
     from btvq.sweep import ABLATION_DATASETS
-    sub = runs[runs['dataset'].isin(ABLATION_DATASETS) & (runs['gamma'] == 1)]
+    sub = with_bt_ratio(runs[runs['dataset'].isin(ABLATION_DATASETS) & (runs['gamma'] == 1)])
     if sub.empty: return pd.DataFrame()
-    t = results_table(sub, select_metrics(sub, metrics, HEADLINE_METRICS))
+    t = results_table(sub, select_metrics(sub, metrics, (*HEADLINE_METRICS, BT_RATIO)))
     cost = sub.groupby(['dataset', 'profile', 'label'])['wall_time_s'].agg(['mean', 'std', 'count'])
     cell = lambda r: format_mean_std(r['mean'], r['std'], r['count'])
     return t.merge(cost.apply(cell, axis=1).rename('seconds per run').reset_index(), on=['dataset', 'profile', 'label'])
+
+BT_RATIO = 'bt_end/init'   # the Barlow Twins loss at the end of training over its value at initialisation
+
+def with_bt_ratio(runs: pd.DataFrame) -> pd.DataFrame:
+    "`runs` with a `BT_RATIO` column (final `train_bt` / `bt_init`) if they record the Barlow Twins loss."
+    if not {'train_bt', 'bt_init'} <= set(runs): return runs
+    return runs.assign(**{BT_RATIO: runs['train_bt'] / runs['bt_init']})
+
+def bt_learning_table(runs: pd.DataFrame) -> pd.DataFrame:
+    "`BT_RATIO`, mean ± std over seeds, per dataset (rows) and BT-VQVAE setting (columns); empty if no run records it."
+    runs = with_bt_ratio(runs)
+    if BT_RATIO not in runs or runs[BT_RATIO].isna().all(): return pd.DataFrame()
+    t = comparison_table(runs[runs[BT_RATIO].notna()], [BT_RATIO])
+    return t.loc[:, (t != '').any()].drop(columns='metric')
 
 def headline_table(runs: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
     "`comparison_table` of SVM, 1-NN and 5-NN accuracy (flat latents) and the validation reconstruction loss, ablation settings left out."
@@ -715,7 +730,7 @@ def plot_augmentations(x, seed: int = 0, title: str = '') -> Figure:
     return fig
 
 # %% ../nbs/11_report.ipynb #3c084bb2
-MARKDOWN_TABLES = ('coverage', 'headline', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'budget',
+MARKDOWN_TABLES = ('coverage', 'headline', 'bt', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'budget',
                    'cost')                                # written as .md too
 
 STUDY_PROFILE = 'cpu'   # the budget the learning curves chose (`btvq.budget`)
@@ -742,12 +757,12 @@ def report_tables(runs: pd.DataFrame, reference: pd.DataFrame | None = None, anc
     "The tables of the results chapter by name ({} without runs); `planned`: seeds per cell (`study_cells`)."
     if runs.empty: return {}
     tables = dict(coverage=coverage_table(runs, planned), headline=headline_table(runs, reference),
-                  ablation=ablation_table(runs),
+                  ablation=ablation_table(runs), bt=bt_learning_table(runs),
                   stats=paired_stats(runs, reference),
                   comparison=comparison_table(runs, reference=reference),
                   results=results_table(runs, reference=reference), anchors=anchors_table(runs, reference, anchors),
                   summary=summarize(runs, metric_columns(runs)))
-    tables = {k: t for k, t in tables.items() if k != 'ablation' or len(t)}   # only where the ablation ran
+    tables = {k: t for k, t in tables.items() if k not in ('ablation', 'bt') or len(t)}   # only where they ran
     return tables | (dict(reference=reference) if reference is not None else {}) | dict(runs=runs)
 
 def _safe(name: str) -> str:
@@ -837,6 +852,9 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
                 "plan: of the most the setting has elsewhere) have finished; a blank cell is not planned.\n",
                 to_markdown(tables['coverage']) + '\n',
                 "## Headline: reference points, VQVAE and BT-VQVAE\n", to_markdown(tables['headline']) + '\n',
+                *(["## Does the Barlow Twins term learn?\n", f"`{BT_RATIO}`: the Barlow Twins loss over the last "
+                   "evaluation interval divided by its value at initialisation (1: no progress).\n",
+                   to_markdown(tables['bt']) + '\n'] if 'bt' in tables else []),
                 *(["## Ablation\n", "BT-VQVAE (γ = 1) settings on the ablation's datasets, with the seconds each run "
                    "took (training and evaluations).\n", to_markdown(tables['ablation']) + '\n'] if 'ablation' in tables else []),
                 "## Across datasets\n", "Each setting against the VQVAE and the reference points, over the datasets "
