@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['KINDS', 'RTOL', 'token_features', 'to_features', 'n_codes_of', 'extract_latents', 'token_usage', 'minmax_scale',
-           'principal_coords', 'fit_linear_svm', 'linear_svm', 'knn_accuracies', 'mean_silhouette', 'probe',
-           'probe_model', 'probe_series', 'synthetic_latents', 'time_probe']
+           'principal_coords', 'best_intercept', 'fit_linear_svm', 'linear_svm', 'knn_accuracies', 'mean_silhouette',
+           'probe', 'probe_model', 'probe_series', 'synthetic_latents', 'time_probe']
 
 # %% ../nbs/08_probe.ipynb #8b517438
 from itertools import combinations
@@ -145,6 +145,14 @@ def principal_coords(z: np.ndarray, var: float = 0.95) -> tuple[int, np.ndarray]
     return dim, (z - pca.mean_) @ pca.components_[:rank].T
 
 # %% ../nbs/08_probe.ipynb #02ce61f6
+def best_intercept(scores: np.ndarray, y: np.ndarray) -> float:
+    "The intercept b minimising sum max(0, 1 - y (scores + b)), labels y = ±1: the kink where the slope turns >= 0."
+    kinks = y - scores                                                  # where each term's slope changes
+    order = np.argsort(kinks, kind='stable')
+    pos = y[order] > 0
+    slope = np.cumsum(~pos) - (pos.sum() - np.cumsum(pos))              # just right of each kink
+    return float(kinks[order][np.argmax(slope >= 0)])
+
 def fit_linear_svm(x: np.ndarray, y: np.ndarray, C: float = 1.0, tol: float = 1e-6,
                    max_iter: int = 100) -> tuple[np.ndarray, float, int, float]:
     "Weights, intercept, Newton steps and relative duality gap of the binary linear SVM on rows `x`, labels `y` = ±1."
@@ -190,6 +198,13 @@ def fit_linear_svm(x: np.ndarray, y: np.ndarray, C: float = 1.0, tol: float = 1e
         k = 0.99 * longest(da, ds, dt)
         a, v, b, s, t = a + k * da, v - k * da, b + k * db, s + k * ds, t + k * dt
     gap, a, b = best
+    if gap > tol:                                                       # stalled: certify w with its best intercept
+        u = g.T @ (y * a)
+        scores = g @ u
+        b_best = best_intercept(scores, y)
+        primal = u @ u / 2 + C * np.maximum(0, 1 - y * (scores + b_best)).sum()
+        refined = (primal - a.sum() + u @ u / 2) / (1 + abs(primal))
+        if refined < gap: gap, b = refined, b_best
     return x.T @ (y * a), b, it, gap
 
 def linear_svm(z_train, y_train, z_test, y_test, C: float = 1.0, tol: float = 1e-6,
