@@ -437,10 +437,10 @@ def readme_summary(res: dict) -> str:
         x = [r[lim] for r in rows if r['variant'] == variant]
         return f"{min(x):.2f}–{max(x):.2f}"
     names = lambda n: ', '.join(k for k, shape in STUDY_SHAPES.items() if shape[2] == n)
+    cell = lambda r, k, f: format(r[k], f) if r else ''
     table = []
     for n in sorted({r['length'] for r in rows}):
         vq, bt = by.get((n, 'VQVAE', best)), by.get((n, 'BTVQVAE', best))
-        cell = lambda r, k, f: format(r[k], f) if r else ''
         table.append((n, names(n), cell(vq, t, '.3f'), cell(bt, t, '.3f'), cell(vq, lim, '.2f'), cell(bt, lim, '.2f'),
                       f"{bt[t] / vq[t]:.2f}" if vq and bt else ''))
     load = lambda k: (m.get(k) or ['?'])[0]
@@ -578,11 +578,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     if a.worker:  # one configuration for `run_isolated`: its row as the last line of stdout
         row = bench_config(**json.loads(a.worker))
         print(json.dumps(row)); return row
-    if a.from_json:
-        if not a.readme: p.error("--from needs --readme (it only rewrites the README's summary)")
-        res = json.loads(Path(a.from_json).read_text())
-    else:
-        res = None
+    if a.from_json and not a.readme: p.error("--from needs --readme (it only rewrites the README's summary)")
+    res = json.loads(Path(a.from_json).read_text()) if a.from_json else None
     variants = (a.variants or list(default_variants(resolve_device(a.device)))) + (['compile'] if a.compile else [])
     if a.smoke:
         kw = dict(lengths=[64], batch=8, steps=2, warmup=1, isolate=False, peak_n=128,

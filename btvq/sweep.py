@@ -284,12 +284,12 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
     ex = make_executor(executor, cfgs[0].runs_root / '.submitit', time_min, **slurm) if todo else None
     threads = max(1, (os.cpu_count() or 1) // jobs) if executor == 'local' and jobs > 1 else None
     t0, pending, running = time.perf_counter(), list(todo), {}
+    ended = lambda: [rows[j] for j in todo if rows[j]['status'] not in ('todo', 'deferred')]   # done or failed
     try:
         while pending or running:
             while pending and len(running) < workers:                    # inline: one run, to its end
                 k = 0 if within_min is None else _next_fitting(
-                    pending, rows, _pace([rows[j] for j in todo if rows[j]['status'] not in ('todo', 'deferred')]),
-                    within_min * 60 - (time.perf_counter() - t0))
+                    pending, rows, _pace(ended()), within_min * 60 - (time.perf_counter() - t0))
                 if k is None:                                            # nothing left would finish in time
                     for j in pending: rows[j]['status'] = 'deferred'
                     pending = []; break
@@ -300,7 +300,7 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
                 try: rows[i].update(running.pop(i).result())
                 except Exception as e:                                   # the job itself died (killed, timed out)
                     rows[i].update(status='failed', seconds=math.nan, error=record_failure(cfgs[i], e)['error'])
-                done = [rows[j] for j in todo if rows[j]['status'] not in ('todo', 'deferred')]
+                done = ended()
                 r, eta = rows[i], _eta(done, [rows[j] for j in pending + list(running)], workers)
                 note = f" ({r['error']})" if r['error'] else ''
                 print(f"[{len(done)}/{len(todo)}] {_name(r)}: {r['status']} in {_hms(r['seconds'])} (projected "
