@@ -940,7 +940,8 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
             for fig in figs.values(): plt.close(fig)
     if readme is not None:
         link = os.path.relpath(out / 'README.md', Path(readme).parent)
-        update_readme(readme, readme_block(tables.get('headline'), tables.get('stats'), _show(runs_root), link, facts))
+        update_readme(readme, readme_block(tables.get('headline'), tables.get('stats'), _show(runs_root), link, facts,
+                                            tables.get('anchors')))
     print(f"no runs found under {runs_root}: wrote {', '.join(written)} to {out}" if runs.empty
           else f"{len(runs)} runs under {runs_root}: wrote {len(written)} files to {out}")
     return {name: out / name for name in written}
@@ -977,8 +978,8 @@ def study_facts(runs: pd.DataFrame, curve_runs: pd.DataFrame, budget: pd.DataFra
     return lines
 
 def readme_block(headline: pd.DataFrame | None, stats: pd.DataFrame | None, runs_root: str | Path, link: str,
-                 facts: Sequence[str] = ()) -> str:
-    "What goes between the README markers: the study's facts, the headline table and each setting vs the VQVAE across datasets."
+                 facts: Sequence[str] = (), anchors: pd.DataFrame | None = None) -> str:
+    "What goes between the README markers: facts, headline, each setting vs the VQVAE, published numbers beside ours."
     if headline is None or headline.empty: return f"_No results yet: no runs found under `{runs_root}`._"
     text = ''.join(f"{line}\n" for line in facts) + ('\n' if facts else '') + (
             f"Raw series and untrained model (references), VQVAE (γ = 0) and BT-VQVAE; mean ± std over seeds, bold "
@@ -986,9 +987,12 @@ def readme_block(headline: pd.DataFrame | None, stats: pd.DataFrame | None, runs
             + to_markdown(headline))
     ablation = {setting_name(l) for l in ablation_labels()}
     vs = stats[(stats['versus'] == setting_name(BASELINE)) & ~stats['setting'].isin(ablation)] if stats is not None else stats
-    if vs is None or vs.empty: return text
-    return (text + "\n\nAcross datasets, each setting against the VQVAE (wins/ties/losses, median difference, "
-            "Wilcoxon signed-rank p):\n\n" + to_markdown(vs.drop(columns='versus')))
+    if vs is not None and len(vs):
+        text += ("\n\nAcross datasets, each setting against the VQVAE (wins/ties/losses, median difference, "
+                 "Wilcoxon signed-rank p):\n\n" + to_markdown(vs.drop(columns='versus')))
+    if anchors is not None and len(anchors):
+        text += "\n\nPublished test accuracies beside ours (each column's probe and source below the table):\n\n" + anchors_markdown(anchors)
+    return text
 
 def _marker_span(text: str, path: str | Path, start: str = README_START, end: str = README_END) -> tuple[int, int]:
     "Positions just after the `start` and at the `end` marker of `text`; `ValueError` unless one of each, in order."
