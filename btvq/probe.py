@@ -165,12 +165,15 @@ def fit_linear_svm(x: np.ndarray, y: np.ndarray, C: float = 1.0, tol: float = 1e
     g = x if x.shape[1] <= n else np.linalg.qr(x.T, mode='r').T         # same Gram matrix, at most n columns
     a, v = np.full(n, C / 2), np.full(n, C / 2)                         # alpha and C - alpha
     s, t, b = np.ones(n), np.ones(n), 0.0                               # multipliers of alpha >= 0, alpha <= C
+    def gap_of(a, u, f, b):                                             # relative primal - dual gap; f_i = y_i w.x_i
+        primal = u @ u / 2 + C * np.maximum(0, 1 - f - y * b).sum()
+        return (primal - a.sum() + u @ u / 2) / (1 + abs(primal))
+
     best = (np.inf, a, b)
     for it in range(max_iter + 1):
         u = g.T @ (y * a)                                               # w in the coordinates of g
-        f = y * (g @ u)                                                 # y_i w.x_i
-        primal = u @ u / 2 + C * np.maximum(0, 1 - f - y * b).sum()
-        gap = (primal - a.sum() + u @ u / 2) / (1 + abs(primal))        # primal - dual, relative
+        f = y * (g @ u)
+        gap = gap_of(a, u, f, b)
         if gap < best[0]: best = (gap, a, b)
         if gap <= tol or gap > 1e3 * best[0] or it == max_iter: break   # done, rounding took over, or out of steps
         r = f - 1 + y * b - s + t                                       # dual residual: Q a - 1 + y b - s + t
@@ -202,8 +205,7 @@ def fit_linear_svm(x: np.ndarray, y: np.ndarray, C: float = 1.0, tol: float = 1e
         u = g.T @ (y * a)
         scores = g @ u
         b_best = best_intercept(scores, y)
-        primal = u @ u / 2 + C * np.maximum(0, 1 - y * (scores + b_best)).sum()
-        refined = (primal - a.sum() + u @ u / 2) / (1 + abs(primal))
+        refined = gap_of(a, u, y * scores, b_best)
         if refined < gap: gap, b = refined, b_best
     return x.T @ (y * a), b, it, gap
 
