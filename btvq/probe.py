@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['KINDS', 'RTOL', 'token_features', 'to_features', 'n_codes_of', 'extract_latents', 'token_usage', 'minmax_scale',
-           'principal_coords', 'best_intercept', 'fit_linear_svm', 'linear_svm', 'knn_accuracies', 'mean_silhouette',
-           'probe', 'probe_model', 'probe_series', 'synthetic_latents', 'time_probe']
+           'principal_coords', 'best_intercept', 'inner_factor', 'fit_linear_svm', 'linear_svm', 'knn_accuracies',
+           'mean_silhouette', 'probe', 'probe_model', 'probe_series', 'synthetic_latents', 'time_probe']
 
 # %% ../nbs/08_probe.ipynb #8b517438
 from itertools import combinations
@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 import torch
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -153,6 +153,12 @@ def best_intercept(scores: np.ndarray, y: np.ndarray) -> float:
     slope = np.cumsum(~pos) - (pos.sum() - np.cumsum(pos))              # just right of each kink
     return float(kinks[order][np.argmax(slope >= 0)])
 
+def inner_factor(g: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, bool]:
+    "Cholesky factor of I + g^T diag(d) g (d > 0) for `cho_solve`, from a QR decomposition where the product rounds badly."
+    try: return cho_factor(np.eye(g.shape[1]) + (g.T * d) @ g)
+    except LinAlgError:                                                 # d spans many magnitudes near the optimum
+        return np.linalg.qr(np.vstack([np.sqrt(d)[:, None] * g, np.eye(g.shape[1])]), mode='r'), False
+
 def fit_linear_svm(x: np.ndarray, y: np.ndarray, C: float = 1.0, tol: float = 1e-6,
                    max_iter: int = 100) -> tuple[np.ndarray, float, int, float]:
     "Weights, intercept, Newton steps and relative duality gap of the binary linear SVM on rows `x`, labels `y` = ±1."
@@ -178,7 +184,7 @@ def fit_linear_svm(x: np.ndarray, y: np.ndarray, C: float = 1.0, tol: float = 1e
         if gap <= tol or gap > 1e3 * best[0] or it == max_iter: break   # done, rounding took over, or out of steps
         r = f - 1 + y * b - s + t                                       # dual residual: Q a - 1 + y b - s + t
         d = 1 / (s / a + t / v)                                         # inverse of the diagonal D
-        m = cho_factor(np.eye(g.shape[1]) + (g.T * d) @ g)              # I + H^T D^-1 H, H = diag(y) g
+        m = inner_factor(g, d)                                          # I + H^T D^-1 H, H = diag(y) g
         solve = lambda z: d * z - d * y * (g @ cho_solve(m, g.T @ (d * y * z)))   # (D + H H^T)^-1 z
         sy = solve(y)
 
