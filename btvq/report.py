@@ -36,7 +36,7 @@ __all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METR
            'keys_from_path', 'load_run', 'collect_runs', 'collect_histories', 'metric_columns', 'select_metrics',
            'summarize', 'probe_settings', 'raw_reference', 'untrained_reference', 'reference_points',
            'collect_reference', 'setting_summary', 'format_mean_std', 'format_cell', 'best_beyond_spread',
-           'results_table', 'comparison_table', 'ablation_labels', 'ablation_table', 'with_bt_ratio',
+           'results_table', 'comparison_table', 'ablation_labels', 'seconds_per_run', 'ablation_table', 'with_bt_ratio',
            'bt_learning_table', 'headline_table', 'coverage_table', 'study_cells', 'to_markdown', 'holm',
            'paired_stats', 'describe_stat', 'load_anchors', 'anchors_table', 'anchors_markdown', 'plot_settings',
            'plot_trajectories', 'plot_augmentations', 'complete_runs', 'budget_tables', 'budget_figures',
@@ -438,15 +438,19 @@ def ablation_labels() -> set[str]:
     labels = lambda parts: {c.label for c in study_plan(parts=parts, out_dir='.')}
     return labels(['ablation']) - labels([p for p in STUDY if p != 'ablation'])
 
+def seconds_per_run(runs: pd.DataFrame) -> pd.DataFrame:
+    "Median, min and max wall seconds of each setting's runs: the median, since a run that shared the CPU took longer."
+    return runs.groupby(['dataset', 'profile', 'label'])['wall_time_s'].agg(['median', 'min', 'max'])
+
 def ablation_table(runs: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
     "`results_table` of the γ = 1 settings on the ablation's datasets (headline metrics, `BT_RATIO`) and seconds per run."
     from btvq.sweep import ABLATION_DATASETS
     sub = with_bt_ratio(runs[runs['dataset'].isin(ABLATION_DATASETS) & (runs['gamma'] == 1)])
     if sub.empty: return pd.DataFrame()
     t = results_table(sub, select_metrics(sub, metrics, (*HEADLINE_METRICS, BT_RATIO)))
-    cost = sub.groupby(['dataset', 'profile', 'label'])['wall_time_s'].agg(['mean', 'std', 'count'])
-    cell = lambda r: format_mean_std(r['mean'], r['std'], r['count'])
-    return t.merge(cost.apply(cell, axis=1).rename('seconds per run').reset_index(), on=['dataset', 'profile', 'label'])
+    cell = lambda r: f"{r['median']:.0f}" + (f" ({r['min']:.0f}–{r['max']:.0f})" if r['max'] > r['min'] else '')
+    cost = seconds_per_run(sub).apply(cell, axis=1).rename('seconds per run (median, range)')
+    return t.merge(cost.reset_index(), on=['dataset', 'profile', 'label'])
 
 BT_RATIO = 'bt_end/init'   # the Barlow Twins loss at the end of training over its value at initialisation
 
@@ -613,7 +617,8 @@ def anchors_markdown(table: pd.DataFrame) -> str:
     for m in methods:
         r = t[t['method'] == m]
         probes = sorted(set(r['probe_kind']))
-        probe = '; '.join(probes) if len(probes) <= 2 else 'best setting and feature kind per dataset (anchors.csv)'
+        probe = '; '.join(probes) if len(probes) <= 2 else (
+            'the best setting and feature kind per dataset by test accuracy, an optimistic pick (which: anchors.csv)')
         legend.append(f"- **{m}**: {probe} ({_common_source(sorted(set(r['source'])))})")
     return to_markdown(wide.fillna('').reset_index().rename_axis(columns=None)) + '\n\n' + '\n'.join(legend)
 
@@ -855,8 +860,9 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
                 *(["## Does the Barlow Twins term learn?\n", f"`{BT_RATIO}`: the Barlow Twins loss over the last "
                    "evaluation interval divided by its value at initialisation (1: no progress).\n",
                    to_markdown(tables['bt']) + '\n'] if 'bt' in tables else []),
-                *(["## Ablation\n", "BT-VQVAE (γ = 1) settings on the ablation's datasets, with the seconds each run "
-                   "took (training and evaluations).\n", to_markdown(tables['ablation']) + '\n'] if 'ablation' in tables else []),
+                *(["## Ablation\n", "BT-VQVAE (γ = 1) settings on the ablation's datasets, with the wall seconds a run "
+                   "took (training and evaluations; median over seeds and range: a run that shared the CPU took longer).\n",
+                   to_markdown(tables['ablation']) + '\n'] if 'ablation' in tables else []),
                 "## Across datasets\n", "Each setting against the VQVAE and the reference points, over the datasets "
                 "both have: wins/ties/losses (a tie: within the larger std), median difference (setting − other), "
                 "two-sided Wilcoxon signed-rank p of the paired dataset means.\n", to_markdown(tables['stats']) + '\n',
