@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 import btvq
-from .config import PROFILES, ModelConfig, RunConfig, default_out_dir, model_kind, repo_root
+from .config import CHEAP_PROBE, PROFILES, ModelConfig, RunConfig, default_out_dir, model_kind, repo_root
 from .data import load_ucr
 
 if TYPE_CHECKING: from matplotlib.figure import Figure
@@ -53,8 +53,8 @@ PROBE_METRICS = ('svm_acc', 'knn1_acc', 'knn5_acc', 'knn10_acc', 'silhouette', '
 LATENTS = ('flat', 'pooled', 'tokens')                    # feature kinds of btvq.probe
 DEFAULT_METRICS = ('val_recon', *(f'{z}/{m}' for z in LATENTS for m in PROBE_METRICS), 'entropy', 'perplexity')
 HEADLINE_METRICS = ('flat/svm_acc', 'flat/knn1_acc', 'flat/knn5_acc', 'val_recon')
-TRAJECTORY_METRICS = ('val_recon', 'flat/svm_acc', 'flat/knn1_acc', 'flat/silhouette', 'flat/intrinsic_dim',
-                      'perplexity')
+TRAJECTORY_METRICS = ('val_recon', *(f"{CHEAP_PROBE['kinds']}/{m}" for m in ('svm_acc', 'knn1_acc', 'silhouette',
+                      'intrinsic_dim')), 'perplexity')  # what every evaluation measures, the cheap ones too
 RAW, UNTRAINED = 'raw series', 'untrained'                # the reference columns
 BASELINE = 'gamma=0'                                      # label of the VQVAE with the thesis defaults
 README_START, README_END = '<!-- results:start -->', '<!-- results:end -->'
@@ -708,7 +708,7 @@ def plot_trajectories(histories: pd.DataFrame, dataset: str, reference: pd.DataF
         if len(u): ax.errorbar([0], [u.mean()], [np.nan_to_num(u.std())], color='k', marker='s', mfc='none', ls='none',
                                capsize=2, label=f'{UNTRAINED} (step 0)')
         if len(raw): ax.axhline(raw.mean(), color='k', ls='--', lw=1, label=RAW)
-        ax.set(xlabel=x)
+        ax.set(xlabel=x, yscale='log' if m == 'val_recon' else 'linear')   # the untrained loss is far above the rest
         ax.set_title(m, fontsize=9)
     _shared_legend(fig, axes)
     fig.suptitle(f'{dataset}, profile {profile!r}: metrics during training (mean ± std over seeds)')
