@@ -73,7 +73,8 @@ ABLATION_DATASETS = ('ChlorineConcentration', 'ECG5000', 'TwoPatterns')  # short
 STUDY = {
     'thesis': dict(gammas=(0, 1), seeds=(0, 1, 2)),
     'bt_learns': dict(gammas=(1,), seeds=(0, 1, 2), sets=BT_LEARNS),
-    'gammas': dict(gammas=(0.5, 2), seeds=(0,), sets=BT_LEARNS),
+    'gammas': [dict(gammas=(0.5, 2), seeds=(0,), sets=BT_LEARNS),
+               dict(datasets=ABLATION_DATASETS, gammas=(0.5, 2), seeds=(1, 2), sets=BT_LEARNS)],
     'ablation': [dict(datasets=ABLATION_DATASETS, gammas=(1,), seeds=(0, 1, 2), sets=sets) for sets in (
         ('model.proj_hidden=1024', 'model.proj_out=1024'), (*BT_LEARNS, 'model.recon=view'),
         (*BT_LEARNS, 'model.decoder=authors'))],
