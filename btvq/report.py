@@ -440,7 +440,7 @@ def ablation_labels() -> set[str]:
 
 def seconds_per_run(runs: pd.DataFrame) -> pd.DataFrame:
     "Median, min and max wall seconds of each setting's runs: the median, since a run that shared the CPU took longer."
-    return runs.groupby(['dataset', 'profile', 'label'])['wall_time_s'].agg(['median', 'min', 'max'])
+    return runs.groupby(list(GROUP_KEYS))['wall_time_s'].agg(['median', 'min', 'max'])
 
 def ablation_table(runs: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
     "`results_table` of the γ = 1 settings on the ablation's datasets (headline metrics, `BT_RATIO`) and seconds per run."
@@ -450,7 +450,7 @@ def ablation_table(runs: pd.DataFrame, metrics: Sequence[str] | None = None) -> 
     t = results_table(sub, select_metrics(sub, metrics, (*HEADLINE_METRICS, BT_RATIO)))
     cell = lambda r: f"{r['median']:.0f}" + (f" ({r['min']:.0f}–{r['max']:.0f})" if r['max'] > r['min'] else '')
     cost = seconds_per_run(sub).apply(cell, axis=1).rename('seconds per run (median, range)')
-    return t.merge(cost.reset_index(), on=['dataset', 'profile', 'label'])
+    return t.merge(cost.reset_index(), on=list(GROUP_KEYS))
 
 BT_RATIO = 'bt_end/init'   # the Barlow Twins loss at the end of training over its value at initialisation
 
