@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['AUGMENTATIONS', 'RECON_TARGETS', 'LEGACY_RECON', 'BT_FIELDS', 'RUN_FILLED', 'CHEAP_PROBE', 'CURVE_PROBE', 'PROFILES',
-           'AugmentConfig', 'model_kind', 'ModelConfig', 'TrainConfig', 'Profile', 'steps_per_epoch', 'held_out',
-           'resolve_device', 'repo_root', 'default_out_dir', 'setting_fields', 'changed_settings', 'run_label',
-           'parse_overrides', 'RunConfig']
+           'AugmentConfig', 'model_kind', 'ModelConfig', 'TrainConfig', 'Profile', 'steps_per_epoch', 'eval_steps',
+           'held_out', 'resolve_device', 'repo_root', 'default_out_dir', 'setting_fields', 'changed_settings',
+           'run_label', 'parse_overrides', 'RunConfig']
 
 # %% ../nbs/00_config.ipynb #ef159548
 import json
@@ -147,6 +147,7 @@ class TrainConfig:
     epochs: int = 1500                # budget in epochs ...
     steps: int | None = None          # ... or in optimiser steps (overrides `epochs` when set)
     eval_every: int = 20              # epochs between evaluations (0: only at the end); always evaluated at the end
+    evals: int = 0                    # evaluations at evenly spread steps (`eval_steps`) instead of every `eval_every` epochs
     checkpoint_every: int = 500       # steps between checkpoints (0: none besides evaluations and the end)
     seed: int = 0
     device: str = 'auto'              # 'auto': cuda if available else cpu
@@ -166,10 +167,10 @@ class TrainConfig:
         if self.val_fraction >= 1: raise ValueError(f"val_fraction must lie in [0, 1), got {self.val_fraction}")
         set_('epochs', _number('epochs', self.epochs, int, lo=1))
         set_('steps', _number('steps', self.steps, int, lo=1, allow_none=True))
-        for k in ('eval_every', 'checkpoint_every', 'seed'): set_(k, _number(k, getattr(self, k), int))
+        for k in ('eval_every', 'evals', 'checkpoint_every', 'seed'): set_(k, _number(k, getattr(self, k), int))
         if self.amp not in (None, True, False): raise ValueError(f"amp must be True, False or None, got {self.amp!r}")
 
-RUN_FILLED = ('epochs', 'steps', 'eval_every', 'checkpoint_every', 'seed', 'device', 'probe', 'probe_kwargs', 'eval_probe_kwargs',
+RUN_FILLED = ('epochs', 'steps', 'eval_every', 'evals', 'checkpoint_every', 'seed', 'device', 'probe', 'probe_kwargs', 'eval_probe_kwargs',
               'progress')  # TrainConfig fields a run fills in from its profile, seed and device
 
 # %% ../nbs/00_config.ipynb #4879f8c5
@@ -178,7 +179,7 @@ class Profile:
     "A training budget: the model is the same in every profile."
     steps: int | None = None      # budget in optimiser steps ...
     epochs: int | None = None     # ... or in epochs (exactly one of the two)
-    evals: int = 1                # number of evaluations, spread evenly in epochs; the last is at the end
+    evals: int = 1                # number of evaluations, at evenly spread steps (`eval_steps`); the last is at the end
     checkpoint_every: int = 0     # optimiser steps between checkpoints (0: only at evaluations)
     probe_kwargs: dict = field(default_factory=dict)       # `btvq.probe.probe_model` at the last evaluation
     eval_probe_kwargs: dict | None = None                  # ... at the earlier ones (None: the same)
@@ -205,6 +206,10 @@ PROFILES = {
     'curve': Profile(steps=1200, evals=12, checkpoint_every=100, probe_kwargs=CURVE_PROBE,
                      about='learning curves: 1200 steps, 12 evaluations, every probe kind on at most 1000 series per split '
                            '(run with train.val_fraction > 0 to choose a budget without the test split)'),
+    'long': Profile(steps=1200, evals=8, checkpoint_every=150, eval_probe_kwargs=CHEAP_PROBE, probe_kwargs=dict(n_kmeans=5),
+                    about='4x the study: 1200 steps, an evaluation every 150, the probes of `cpu` (btvq.sweep.STUDY["budget"])'),
+    'long16': Profile(steps=4800, evals=16, checkpoint_every=300, eval_probe_kwargs=CHEAP_PROBE, probe_kwargs=dict(n_kmeans=5),
+                      about='16x the study: 4800 steps, an evaluation every 300, the probes of `cpu`'),
     'full': Profile(epochs=1500, evals=75, checkpoint_every=500, eval_probe_kwargs=CHEAP_PROBE,
                     about='the thesis: 1500 epochs, evaluation every 20 (the full probe at the end)'),
 }
@@ -212,6 +217,10 @@ PROFILES = {
 def steps_per_epoch(n: int, batch_size: int) -> int:
     "Optimiser steps in one epoch: `n // batch_size` (last partial batch dropped), or 1 if `n <= batch_size`."
     return max(n // batch_size, 1)
+
+def eval_steps(total: int, evals: int) -> list[int]:
+    "The optimiser steps after which `fit` evaluates: `evals` points spread evenly over `total` steps, the last at `total`."
+    return sorted({math.ceil(k * total / evals) for k in range(1, evals + 1)})
 
 def held_out(n: int, fraction: float) -> int:
     "Series of a TRAIN split of `n` held out as the validation part at `fraction` (`btvq.data.UCRData.holdout`)."
@@ -379,7 +388,7 @@ class RunConfig:
         n_fit = n_train - held_out(n_train, self.train.val_fraction)
         per_epoch = steps_per_epoch(n_fit, min(self.train.batch_size, n_fit))
         epochs = p.epochs or math.ceil(p.steps / per_epoch)
-        return replace(self.train, epochs=epochs, steps=p.steps, eval_every=math.ceil(epochs / p.evals),
+        return replace(self.train, epochs=epochs, steps=p.steps, eval_every=0, evals=p.evals,
                        checkpoint_every=p.checkpoint_every, seed=self.seed, device=self.device,
                        probe_kwargs=dict(p.probe_kwargs), eval_probe_kwargs=p.eval_probe_kwargs, progress=self.progress)
 

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from .barlow import bt_floor
-from .config import ModelConfig, TrainConfig, resolve_device, steps_per_epoch
+from .config import ModelConfig, TrainConfig, eval_steps, resolve_device, steps_per_epoch
 from .data import UCRData
 from .stft import finite_checks
 
@@ -259,6 +259,7 @@ def fit(model: nn.Module, data, cfg: TrainConfig | None = None, out_dir: str | P
     n, bs = len(x_train), min(cfg.batch_size, len(x_train))
     per_epoch = steps_per_epoch(n, bs)
     total = cfg.steps or cfg.epochs * per_epoch
+    at = set(eval_steps(total, cfg.evals)) if cfg.evals else set()  # step-based evaluations
 
     model.to(device)
     if device.type == 'cpu': retain_freed_memory()               # fewer page faults per step, see above
@@ -308,11 +309,12 @@ def fit(model: nn.Module, data, cfg: TrainConfig | None = None, out_dir: str | P
         state['step'] += 1; state['batch'] += 1
         bar.update()
         epoch_done, last = state['batch'] == per_epoch, state['step'] == total
-        if epoch_done or last:
+        evaluate_now = last or state['step'] in at or (
+            not cfg.evals and epoch_done and cfg.eval_every > 0 and state['epoch'] % cfg.eval_every == 0)
+        if epoch_done or evaluate_now:                            # the epoch's mean losses (so far, mid-epoch)
             means = {k: v.item() / state['batch'] for k, v in sums.items()}
             if not np.isfinite(means['loss']): raise FloatingPointError(f"non-finite loss in epoch {state['epoch']}: {means}")
             bar.set_postfix({k: f'{v:.3g}' for k, v in means.items()}, refresh=False)
-        evaluate_now = last or (epoch_done and cfg.eval_every > 0 and state['epoch'] % cfg.eval_every == 0)
         if evaluate_now:
             t_eval = time.perf_counter()
             cheap = not last and cfg.eval_probe_kwargs is not None          # intermediate look: the cheap probe
