@@ -77,6 +77,7 @@ class UCRData:
     y_test: np.ndarray
     classes: np.ndarray
     name: str
+    files: dict | None = None     # {'TRAIN': path, 'TEST': path} of the files read, for messages
 
     @property
     def length(self) -> int:
@@ -182,8 +183,9 @@ def _parse_split(raw: bytes, source: str, allow_nan: bool = False) -> tuple[np.n
         raise ValueError(f"{source}: {np.isinf(x).sum()} infinite values")
     if not allow_nan and np.isnan(x).any():
         rows = np.isnan(x).any(axis=1).sum()
-        raise ValueError(f"{source}: {rows} of {len(x)} series contain NaN (the archive pads "
-                         "variable-length series with NaN); pass allow_nan=True to keep them")
+        raise ValueError(f"{source}: {rows} of {len(x)} series contain NaN (missing values, or the archive's padding of "
+                         "variable-length series); the models need complete series of one length: fill or drop them "
+                         "in the file (`btvq.data.load_ucr(name, allow_nan=True)` reads them as NaN to do so in Python)")
     return x.astype(np.float32), labels
 
 # %% ../nbs/00_data.ipynb #5a81d09b
@@ -320,4 +322,4 @@ def load_ucr(name: str, root: str | Path | None = None, download: bool = True,
         raise ValueError(f"{name}: TRAIN series have {x_train.shape[1]} values, TEST series {x_test.shape[1]}")
     classes = np.unique(np.concatenate([l_train, l_test])).astype(np.int64)
     return UCRData(x_train, np.searchsorted(classes, l_train), x_test, np.searchsorted(classes, l_test),
-                   classes, name)
+                   classes, name, {s: str(paths[s]) for s in SPLITS})

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['RESUME_FREE_FIELDS', 'seed_everything', 'prepare_data', 'data_fingerprint', 'epoch_batch', 'isolated_rng',
-           'eval_mode', 'validation_loss', 'evaluate', 'atomic_write', 'remove_stale_temps', 'load_checkpoint',
-           'load_model', 'run_identity', 'check_resumable', 'rng_states', 'set_rng_states', 'bt_reference',
-           'make_optimizer', 'train_step', 'retain_freed_memory', 'fit']
+           'eval_mode', 'validation_loss', 'evaluate', 'atomic_write', 'remove_stale_temps', 'DamagedCheckpoint',
+           'load_checkpoint', 'load_model', 'run_identity', 'check_resumable', 'rng_states', 'set_rng_states',
+           'bt_reference', 'make_optimizer', 'train_step', 'retain_freed_memory', 'fit']
 
 # %% ../nbs/07_train.ipynb #a0df6637
 import contextlib
@@ -14,6 +14,7 @@ import ctypes
 import importlib
 import json
 import os
+import pickle
 import random
 import tempfile
 import time
@@ -142,9 +143,17 @@ def remove_stale_temps(out_dir: str | Path, names=('checkpoint.pt', 'history.csv
     for p in stale: p.unlink()
     return stale
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = 'cpu') -> dict:
-    "Load a checkpoint written by `fit` (tensors and plain Python values only)."
-    return torch.load(path, map_location=map_location, weights_only=True)
+class DamagedCheckpoint(ValueError):
+    "A checkpoint file that cannot be read (truncated, overwritten, not a checkpoint)."
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = 'cpu', fresh_hint: str = '') -> dict:
+    "Load a checkpoint written by `fit` (tensors and plain Python values only); a file that cannot be read raises `DamagedCheckpoint` naming it."
+    try: return torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as e:
+        if isinstance(e, FileNotFoundError): raise
+        size = Path(path).stat().st_size if Path(path).exists() else 0
+        raise DamagedCheckpoint(f"{path} ({size} bytes) is damaged and cannot be read ({type(e).__name__}: {str(e)[:120]}); "
+                                f"{fresh_hint or 'delete it to start that run afresh'}") from None
 
 def load_model(path: str | Path, map_location: str | torch.device = 'cpu') -> nn.Module:
     "Rebuild the model of a checkpoint from its class, `ModelConfig` and length, load its weights (in eval mode)."
