@@ -30,11 +30,11 @@ if TYPE_CHECKING: from matplotlib.figure import Figure
 # %% auto #0
 __all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METRICS', 'LATENTS', 'DEFAULT_METRICS',
            'HEADLINE_METRICS', 'TRAJECTORY_METRICS', 'RAW', 'UNTRAINED', 'BASELINE', 'README_START', 'README_END',
-           'MARKER', 'HISTORY_META', 'REFERENCE_VERSION', 'REFERENCE_COLUMNS', 'REFERENCE_MODES', 'BT_RATIO',
-           'STATS_COLUMNS', 'ANCHORS', 'ANCHOR_COLUMNS', 'MARKDOWN_TABLES', 'STUDY_PROFILE', 'HOW_TO_READ',
+           'MARKER', 'HISTORY_META', 'PROBLEM_COLUMNS', 'REFERENCE_VERSION', 'REFERENCE_COLUMNS', 'REFERENCE_MODES',
+           'BT_RATIO', 'STATS_COLUMNS', 'ANCHORS', 'ANCHOR_COLUMNS', 'MARKDOWN_TABLES', 'STUDY_PROFILE', 'HOW_TO_READ',
            'label_gamma', 'model_name', 'setting_name', 'evaluated_on', 'setting_order', 'direction', 'make_fake_runs',
-           'keys_from_path', 'load_run', 'collect_runs', 'collect_histories', 'metric_columns', 'select_metrics',
-           'summarize', 'probe_settings', 'raw_reference', 'untrained_reference', 'reference_points',
+           'keys_from_path', 'load_run', 'collect_runs', 'collect_histories', 'run_problems', 'metric_columns',
+           'select_metrics', 'summarize', 'probe_settings', 'raw_reference', 'untrained_reference', 'reference_points',
            'collect_reference', 'setting_summary', 'format_mean_std', 'format_cell', 'best_beyond_spread',
            'results_table', 'comparison_table', 'ablation_labels', 'seconds_per_run', 'ablation_table', 'with_bt_ratio',
            'bt_learning_table', 'headline_table', 'coverage_table', 'study_cells', 'to_markdown', 'holm',
@@ -191,10 +191,19 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
     "Rows by dataset, profile, γ, label, seed."
     return df.sort_values(['dataset', 'profile', 'gamma', 'label', 'seed'], ignore_index=True, kind='stable')
 
-def collect_runs(root: str | Path | None = None, split: str | None = 'test') -> pd.DataFrame:
-    "One row per `metrics.json` under `root` (default: `default_out_dir()`) evaluated on `split` (None: any): run keys, device, commit, time, metrics."
+def _readable_runs(root: Path, strict: bool) -> list[dict]:
+    "`load_run` of every `metrics.json` under `root`; unreadable ones raise if `strict`, else are left out (`run_problems` lists them)."
+    rows = []
+    for p in sorted(root.rglob('metrics.json')) if root.is_dir() else []:
+        try: rows.append(load_run(p, root))
+        except ValueError:
+            if strict: raise
+    return rows
+
+def collect_runs(root: str | Path | None = None, split: str | None = 'test', strict: bool = False) -> pd.DataFrame:
+    "One row per readable `metrics.json` under `root` (default: `default_out_dir()`) evaluated on `split` (None: any): run keys, device, commit, time, metrics."
     root = Path(root) if root is not None else default_out_dir()
-    rows = [load_run(p, root) for p in sorted(root.rglob('metrics.json'))] if root.is_dir() else []
+    rows = _readable_runs(root, strict)
     rows = [r for r in rows if split is None or evaluated_on(r['label']) == split]
     if not rows: return pd.DataFrame(columns=list(META_COLUMNS))
     df = pd.DataFrame(rows)
@@ -205,12 +214,15 @@ def collect_runs(root: str | Path | None = None, split: str | None = 'test') -> 
 # %% ../nbs/11_report.ipynb #aad45810
 HISTORY_META = (*RUN_KEYS, 'gamma', 'model', 'complete', 'path')   # the run columns of `collect_histories`
 
-def collect_histories(root: str | Path | None = None, split: str | None = 'test') -> pd.DataFrame:
+def collect_histories(root: str | Path | None = None, split: str | None = 'test', strict: bool = False) -> pd.DataFrame:
     "Every history.csv under `root` (default: `default_out_dir()`) of runs evaluated on `split` (None: any): one row per evaluation, after `HISTORY_META`."
     root, frames = Path(root) if root is not None else default_out_dir(), []
     for p in sorted(root.rglob('history.csv')) if root.is_dir() else []:
         complete = (p.parent / 'metrics.json').exists()
-        keys = load_run(p.parent / 'metrics.json', root) if complete else keys_from_path(p.parent, root)
+        try: keys = load_run(p.parent / 'metrics.json', root) if complete else keys_from_path(p.parent, root)
+        except ValueError:                                        # unreadable run: `run_problems` lists it
+            if strict: raise
+            continue
         if keys is None:
             raise ValueError(f"{p}: no metrics.json beside it and its folder is not "
                              f"<dataset>/<label>/seed=<s>/<profile> under {root}")
@@ -225,6 +237,26 @@ def collect_histories(root: str | Path | None = None, split: str | None = 'test'
         frames.append(pd.concat([pd.DataFrame(meta, index=h.index), h], axis=1))
     if not frames: return pd.DataFrame(columns=list(HISTORY_META))
     return pd.concat(frames, ignore_index=True)
+
+# %% ../nbs/11_report.ipynb #1a3378f9
+PROBLEM_COLUMNS = ('path', 'problem')
+
+def _problems_of(p: Path, root: Path, metrics: Sequence[str]) -> list[str]:
+    "What is wrong with the run whose `metrics.json` is `p`."
+    from btvq.experiment import file_problems                   # reads files only; torch comes with it
+    try: load_run(p, root); obj = json.loads(p.read_text())
+    except ValueError as e: return [f"unreadable, left out of the report: {e}"]
+    nan = [m for m, v in _flatten(obj['metrics']).items() if m in metrics and math.isnan(v)]
+    return ([f"NaN (null) metrics: {', '.join(nan)}"] if nan else []) + (
+        [] if (p.parent / 'history.csv').exists() else ["no history.csv: missing from its trajectory figure"]) + [
+        f"damaged file: {s}" for s in file_problems(p.parent, obj)]
+
+def run_problems(root: str | Path | None = None, metrics: Sequence[str] = DEFAULT_METRICS) -> pd.DataFrame:
+    "One row (folder relative to `root`, problem) per problem of a run under `root`: unreadable, NaN `metrics`, no history, damaged files."
+    root = Path(root) if root is not None else default_out_dir()
+    rows = [dict(path=os.path.relpath(p.parent, root), problem=msg)
+            for p in (sorted(root.rglob('metrics.json')) if root.is_dir() else []) for msg in _problems_of(p, root, metrics)]
+    return pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
 
 # %% ../nbs/11_report.ipynb #246a1d13
 def metric_columns(df: pd.DataFrame) -> list[str]:
@@ -379,9 +411,9 @@ def format_mean_std(mean: float, std: float = math.nan, n: int = 1) -> str:
     return _num(mean, 3) if n < 2 or pd.isna(std) else f'{_num(mean, 3)} ± {_num(std, 2)}'
 
 def format_cell(mean: float, std: float, n: float, seeds: float) -> str:
-    "`format_mean_std`, marked '(1 seed)' for one run, '(n=k)' when k of the setting's runs have it; n NaN: no seed."
+    "`format_mean_std`, marked '(1 seed)' for one run, '(n=k of m)' when only k of the setting's m runs have it; n NaN: no seed."
     if pd.isna(mean) or pd.isna(n): return format_mean_std(mean)
-    return format_mean_std(mean, std, n) + (' (1 seed)' if n == 1 else '' if n == seeds else f' (n={int(n)})')
+    return format_mean_std(mean, std, n) + (' (1 seed)' if n == 1 else '' if n == seeds else f' (n={int(n)} of {int(seeds)})')
 
 def best_beyond_spread(mean: Sequence[float], std: Sequence[float], n: Sequence[int], sign: int = 1) -> int | None:
     "Position of the best mean (by `sign`) if all n >= 2 and it beats each other by more than the larger std."
@@ -491,7 +523,9 @@ def coverage_table(runs: pd.DataFrame, planned: pd.Series | None = None) -> pd.D
 def study_cells(profile: str | None = None) -> pd.Series:
     "Seeds the study plans (`btvq.sweep.study_plan`, default profile `STUDY_PROFILE`) per dataset, profile and label."
     from btvq.sweep import study_plan
-    cells = pd.DataFrame([(c.dataset, c.profile, c.label) for c in study_plan(profile or STUDY_PROFILE, out_dir='.')],
+    from btvq.sweep import MAIN_PARTS
+    plan = study_plan(profile or STUDY_PROFILE, parts=[*MAIN_PARTS, 'budget'], out_dir='.')
+    cells = pd.DataFrame([(c.dataset, c.profile, c.label) for c in plan],
                          columns=['dataset', 'profile', 'label'])
     return cells.groupby(['dataset', 'profile', 'label']).size()
 
@@ -837,7 +871,7 @@ def _describe(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.DataFra
                         "every dataset"))
     return lines
 
-HOW_TO_READ = ('Cells are mean ± sample std over seeds. "(1 seed)": one run, so no spread, and never bold; "(n=k)": '
+HOW_TO_READ = ('Cells are mean ± sample std over seeds. "(1 seed)": one run, so no spread, and never bold; "(n=k of m)": '
                "only k of the setting's runs have the metric. Bold: the best setting of a row, only where every "
                "setting has 2+ seeds and its mean beats each other mean by more than the larger of the two stds. "
                "**raw series**: the same probe on the train-normalised series; **untrained**: on the thesis-default "
@@ -845,14 +879,16 @@ HOW_TO_READ = ('Cells are mean ± sample std over seeds. "(1 seed)": one run, so
                "reconstruction loss on the test split (lower is better).")
 
 def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, figures: Sequence[str],
-                     runs_root: str | Path, command: str, facts: Sequence[str] = ()) -> str:
+                     runs_root: str | Path, command: str, facts: Sequence[str] = (),
+                     problems: pd.DataFrame | None = None) -> str:
     "The results README: provenance, how to read, headline, across datasets, published numbers, files, figures."
     if runs.empty:
         text = [f"# Results\n\nNo runs found under `{runs_root}`: there are no results yet. Run experiments "
                 f"(`btvq.experiment` / `btvq.sweep`), then regenerate this folder with\n\n    {command}\n"]
     else:
         text = ["# Results\n", f"Regenerate with\n\n    {command}\n", f"Built from the runs under `{runs_root}`:\n",
-                *_describe(runs, histories, tables.get('reference')), *facts, '', HOW_TO_READ + '\n',
+                *_describe(runs, histories, tables.get('reference')), *facts, '', *_problems_section(problems),
+                HOW_TO_READ + '\n',
                 "## Runs per cell\n", "Seeds per dataset and setting; **k of m**: k of the m planned seeds (without a "
                 "plan: of the most the setting has elsewhere) have finished; a blank cell is not planned.\n",
                 to_markdown(tables['coverage']) + '\n',
@@ -876,6 +912,14 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
                 '']
     if figures: text += ["## Figures\n", *(f"### {f}\n\n![{f}]({f})\n" for f in figures)]
     return '\n'.join(text)
+
+def _problems_section(problems: pd.DataFrame | None) -> list[str]:
+    "The 'Runs with problems' section: every problem by run folder, or a line saying there are none."
+    if problems is None: return []
+    if problems.empty: return ["## Runs with problems\n", "None: every run is readable, has its history and its recorded "
+                               "files as written, and no headline metric is NaN.\n"]
+    return ["## Runs with problems\n", f"{problems['path'].nunique()} run folders (`btvq.report.run_problems`):\n",
+            to_markdown(problems) + '\n']
 
 def _check_owned(out: Path) -> None:
     "Refuse to replace an existing non-empty folder that `write_report` did not write."
@@ -902,18 +946,20 @@ def _show(path: Path) -> str:
 def write_report(runs_root: str | Path | None = None, out: str | Path | None = None,
                  aug_dataset: str | None = 'GunPoint', readme: str | Path | None = None,
                  data_root: str | Path | None = None, reference_dir: str | Path | None = None,
-                 reference: str = 'update') -> dict[str, Path]:
+                 reference: str = 'update', strict: bool = False) -> dict[str, Path]:
     "Write tables (CSV, Markdown), figures (PNG) and a README of the runs under `runs_root` into `out`; {file: path}."
     flags = {'runs': runs_root, 'out': out, 'readme': readme, 'data-root': data_root, 'reference-dir': reference_dir}
     command = 'btvq-report' + ''.join(f' --{k} {v}' for k, v in flags.items() if v is not None)
     if aug_dataset != 'GunPoint': command += f" --aug-dataset '{aug_dataset or ''}'"
     if reference != 'update': command += f' --reference {reference}'
+    if strict: command += ' --strict'
     runs_root = Path(runs_root) if runs_root is not None else default_out_dir()
     out = Path(out) if out is not None else default_out_dir().parent / 'results'
     ref_dir = Path(reference_dir) if reference_dir is not None else runs_root.parent / 'reference'
     _check_owned(out)
     if readme is not None: _marker_span(Path(readme).read_text(), readme)   # fail before any work
-    runs, histories = collect_runs(runs_root), collect_histories(runs_root)
+    runs, histories = collect_runs(runs_root, strict=strict), collect_histories(runs_root, strict=strict)
+    problems = run_problems(runs_root)
     curves = collect_histories(runs_root, split='validation')
     ref = collect_reference(runs, data_root, ref_dir, reference) if len(runs) else None
     from btvq.sweep import projection_check
@@ -933,7 +979,8 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
                 (tmp / f'{name}.md').write_text((anchors_markdown(df) if name == 'anchors' else to_markdown(df)) + '\n')
         figs = report_figures(runs, histories, ref, aug_dataset, data_root) | budget_figures(curves)
         for name, fig in figs.items(): fig.savefig(tmp / name, dpi=100)
-        (tmp / 'README.md').write_text(summary_markdown(runs, histories, tables, list(figs), _show(runs_root), command, facts))
+        (tmp / 'README.md').write_text(summary_markdown(runs, histories, tables, list(figs), _show(runs_root), command, facts,
+                                                            problems))
         (tmp / MARKER).write_text("written by btvq.report.write_report; the whole folder is replaced on each run\n")
         written = sorted(p.name for p in tmp.iterdir() if p.name != MARKER)
         _swap_dir(tmp, out)
@@ -1035,8 +1082,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument('--reference-dir', default=None, help='cache of the reference points (default: <runs>/../reference)')
     p.add_argument('--reference', default='update', choices=REFERENCE_MODES,
                    help='compute missing or stale reference points (update), all of them (refresh) or none (cached)')
+    p.add_argument('--strict', action='store_true', help='stop at an unreadable run instead of leaving it out (and listing it)')
     a = p.parse_args(argv)
-    write_report(a.runs, a.out, a.aug_dataset, a.readme, a.data_root, a.reference_dir, a.reference)
+    write_report(a.runs, a.out, a.aug_dataset, a.readme, a.data_root, a.reference_dir, a.reference, a.strict)
 
 # %% ../nbs/11_report.ipynb #c117e225
 #| eval: false
