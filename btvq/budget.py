@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .report import HISTORY_META, setting_name
+from .config import setting_name
 
 STUDY_TOLERANCE = 0.55   # the rule's tolerance behind the study's budget (`btvq.config.PROFILES['cpu']`), see below
 
@@ -89,7 +89,7 @@ def plot_learning_curves(histories: pd.DataFrame, metrics: Sequence[str] = ('val
             for label, g in h.groupby('label', sort=True):
                 if m not in g or g[m].isna().all(): continue
                 c = g.groupby('step')[m].mean()
-                ax.plot(c.index, c.values, 'o-', ms=3, label=setting_name(label).replace(' val_fraction=0.2', ''))
+                ax.plot(c.index, c.values, 'o-', ms=3, label=setting_name(label))
             if budget: ax.axvline(budget, color='0.4', ls='--', lw=1)
             if m == 'val_recon': ax.set_yscale('log')
             ax.set(title=f'{ds}: {m}', xlabel='step')

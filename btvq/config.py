@@ -6,12 +6,14 @@
 __all__ = ['AUGMENTATIONS', 'RECON_TARGETS', 'LEGACY_RECON', 'BT_FIELDS', 'RUN_FILLED', 'CHEAP_PROBE', 'CURVE_PROBE', 'PROFILES',
            'AugmentConfig', 'model_kind', 'ModelConfig', 'TrainConfig', 'Profile', 'steps_per_epoch', 'eval_steps',
            'held_out', 'resolve_device', 'repo_root', 'default_out_dir', 'setting_fields', 'changed_settings',
-           'run_label', 'parse_overrides', 'RunConfig']
+           'run_label', 'parse_overrides', 'RunConfig', 'label_gamma', 'model_name', 'evaluated_on', 'setting_order',
+           'setting_name', 'settings_table']
 
 # %% ../nbs/00_config.ipynb #ef159548
 import json
 import math
 import numbers
+import re
 import shlex
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
@@ -401,3 +403,42 @@ class RunConfig:
         train = {k: v for k, v in (params.get('train') or {}).items() if k not in RUN_FILLED}
         return cls(dataset=params['dataset'], seed=params['seed'], profile=params['profile'],
                    model=ModelConfig.from_dict(model), train=TrainConfig(**train), **kwargs)
+
+# %% ../nbs/00_config.ipynb #99cbb740
+_LABEL = re.compile(r'gamma=([0-9.eE+-]+)((?:,[A-Za-z_]\w*=[^,]*)*)')
+
+def label_gamma(label: str) -> float:
+    "The γ of a run label `gamma=<g>[,name=value...]`; `ValueError` if `label` is not one."
+    m = _LABEL.fullmatch(str(label))
+    try: return float(m[1])
+    except (TypeError, ValueError):
+        raise ValueError(f"not a run label (gamma=<g>[,name=value...]): {label!r}") from None
+
+def model_name(gamma: float) -> str:
+    "'VQVAE' or 'BT-VQVAE', as `model_kind` decides."
+    return {'VQVAE': 'VQVAE', 'BTVQVAE': 'BT-VQVAE'}[model_kind(gamma)]
+
+def evaluated_on(label: str) -> str:
+    "'validation' for a run evaluated on a part of TRAIN held out (`val_fraction` in its label), else 'test'."
+    return 'validation' if any(i.startswith('val_fraction=') for i in str(label).split(',')[1:]) else 'test'
+
+def setting_order(labels: typing.Sequence[str]) -> list[str]:
+    "The distinct `labels` by γ, each thesis-default label before its variations."
+    return sorted(set(labels), key=lambda l: (label_gamma(l), ',' in l, l))
+
+_SHORT = {'decoder=authors': "authors' decoder"}   # changes with a name of their own
+
+def setting_name(label: str) -> str:
+    "Short display name of a run label: 'VQVAE', 'BT γ=1 (thesis)', 'BT γ=1, d=256', 'BT γ=1, d=256, recon=view'."
+    g, items = label_gamma(label), [i for i in str(label).split(',')[1:] if not i.startswith('val_fraction=')]
+    width = {i.split('=')[0]: i.split('=')[1] for i in items if i.startswith(('proj_hidden=', 'proj_out='))}
+    if len(width) == 2 and len(set(width.values())) == 1:      # one projector width: d
+        items = [f"d={width['proj_hidden']}", *(i for i in items if not i.startswith(('proj_hidden=', 'proj_out=')))]
+    head = 'VQVAE' if model_kind(g) == 'VQVAE' else f'BT γ={g:g}'
+    return ', '.join([head, *(_SHORT.get(i, i) for i in items)]) if items else head + ('' if g == 0 else ' (thesis)')
+
+def settings_table(labels: typing.Sequence[str]) -> 'pd.DataFrame':
+    "Each distinct label's display name (`setting_name`) beside it, in `setting_order`."
+    import pandas as pd
+    order = setting_order(labels)
+    return pd.DataFrame(dict(setting=[setting_name(l) for l in order], label=order))

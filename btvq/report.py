@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 import btvq
-from .config import CHEAP_PROBE, PROFILES, ModelConfig, RunConfig, default_out_dir, model_kind, repo_root
+from .config import (CHEAP_PROBE, PROFILES, ModelConfig, RunConfig, default_out_dir, evaluated_on, label_gamma,
+                         model_kind, model_name, repo_root, setting_name, setting_order)
 from .data import load_ucr
 
 if TYPE_CHECKING: from matplotlib.figure import Figure
@@ -32,16 +33,15 @@ __all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METR
            'HEADLINE_METRICS', 'TRAJECTORY_METRICS', 'RAW', 'UNTRAINED', 'BASELINE', 'README_START', 'README_END',
            'MARKER', 'HISTORY_META', 'PROBLEM_COLUMNS', 'REFERENCE_VERSION', 'REFERENCE_COLUMNS', 'REFERENCE_MODES',
            'BT_RATIO', 'STATS_COLUMNS', 'ANCHORS', 'ANCHOR_COLUMNS', 'MARKDOWN_TABLES', 'STUDY_PROFILE', 'HOW_TO_READ',
-           'label_gamma', 'model_name', 'setting_name', 'evaluated_on', 'setting_order', 'direction', 'make_fake_runs',
-           'keys_from_path', 'load_run', 'collect_runs', 'collect_histories', 'run_problems', 'metric_columns',
-           'select_metrics', 'summarize', 'probe_settings', 'raw_reference', 'untrained_reference', 'reference_points',
-           'collect_reference', 'setting_summary', 'format_mean_std', 'format_cell', 'best_beyond_spread',
-           'results_table', 'comparison_table', 'ablation_labels', 'seconds_per_run', 'ablation_table', 'with_bt_ratio',
-           'bt_learning_table', 'headline_table', 'coverage_table', 'study_cells', 'to_markdown', 'holm',
-           'paired_stats', 'describe_stat', 'load_anchors', 'anchors_table', 'anchors_markdown', 'plot_settings',
-           'plot_trajectories', 'plot_augmentations', 'complete_runs', 'budget_tables', 'budget_figures',
-           'report_tables', 'report_figures', 'svm_fits', 'summary_markdown', 'write_report', 'study_facts',
-           'readme_block', 'update_readme', 'main']
+           'direction', 'make_fake_runs', 'keys_from_path', 'load_run', 'collect_runs', 'collect_histories',
+           'run_problems', 'metric_columns', 'select_metrics', 'summarize', 'probe_settings', 'raw_reference',
+           'untrained_reference', 'reference_points', 'collect_reference', 'setting_summary', 'format_mean_std',
+           'format_cell', 'best_beyond_spread', 'results_table', 'comparison_table', 'ablation_labels',
+           'seconds_per_run', 'ablation_table', 'with_bt_ratio', 'bt_learning_table', 'headline_table',
+           'coverage_table', 'study_cells', 'to_markdown', 'holm', 'paired_stats', 'describe_stat', 'load_anchors',
+           'anchors_table', 'anchors_markdown', 'plot_settings', 'plot_trajectories', 'plot_augmentations',
+           'complete_runs', 'budget_tables', 'budget_figures', 'report_tables', 'report_figures', 'svm_fits',
+           'summary_markdown', 'write_report', 'study_facts', 'readme_block', 'update_readme', 'main']
 
 # %% ../nbs/11_report.ipynb #2a283bd6
 RUN_KEYS = ('dataset', 'label', 'seed', 'profile')       # what identifies a run (and its folder)
@@ -59,33 +59,6 @@ RAW, UNTRAINED = 'raw series', 'untrained'                # the reference column
 BASELINE = 'gamma=0'                                      # label of the VQVAE with the thesis defaults
 README_START, README_END = '<!-- results:start -->', '<!-- results:end -->'
 MARKER = '.btvq-report'                                   # marks a folder written (and owned) by `write_report`
-
-_LABEL = re.compile(r'gamma=([0-9.eE+-]+)((?:,[A-Za-z_]\w*=[^,]*)*)')
-
-def label_gamma(label: str) -> float:
-    "The γ of a run label `gamma=<g>[,name=value...]`; `ValueError` if `label` is not one."
-    m = _LABEL.fullmatch(str(label))
-    try: return float(m[1])
-    except (TypeError, ValueError):
-        raise ValueError(f"not a run label (gamma=<g>[,name=value...]): {label!r}") from None
-
-def model_name(gamma: float) -> str:
-    "'VQVAE' or 'BT-VQVAE', as `btvq.config.model_kind` decides."
-    return {'VQVAE': 'VQVAE', 'BTVQVAE': 'BT-VQVAE'}[model_kind(gamma)]
-
-def setting_name(label: str) -> str:
-    "Column name of a run label: 'VQVAE', 'BT-VQVAE γ=1', 'BT-VQVAE γ=1 proj_hidden=256'."
-    g = label_gamma(label)
-    name = model_name(g) if model_kind(g) == 'VQVAE' else f'{model_name(g)} γ={g:g}'
-    return ' '.join([name, *str(label).split(',')[1:]])
-
-def evaluated_on(label: str) -> str:
-    "'validation' for a run evaluated on a part of TRAIN held out (`val_fraction` in its label), else 'test'."
-    return 'validation' if any(i.startswith('val_fraction=') for i in str(label).split(',')[1:]) else 'test'
-
-def setting_order(labels: Sequence[str]) -> list[str]:
-    "The distinct `labels` by γ, each thesis-default label before its variations."
-    return sorted(set(labels), key=lambda l: (label_gamma(l), ',' in l, l))
 
 def direction(metric: str) -> int:
     "+1 if higher is better (accuracy, silhouette), -1 if lower is (loss, recon), 0 if neither."
@@ -884,7 +857,8 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
     "The results README: provenance, how to read, headline, across datasets, published numbers, files, figures."
     if runs.empty:
         text = [f"# Results\n\nNo runs found under `{runs_root}`: there are no results yet. Run experiments "
-                f"(`btvq.experiment` / `btvq.sweep`), then regenerate this folder with\n\n    {command}\n"]
+                f"(`btvq.experiment` / `btvq.sweep`), then regenerate this folder with\n\n    {command}\n",
+                *_problems_section(problems)]
     else:
         text = ["# Results\n", f"Regenerate with\n\n    {command}\n", f"Built from the runs under `{runs_root}`:\n",
                 *_describe(runs, histories, tables.get('reference')), *facts, '', *_problems_section(problems),

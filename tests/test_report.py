@@ -71,8 +71,8 @@ def test_ablation_is_its_own_column(tmp_path):
     runs = collect_runs(tmp_path / 'runs')
     assert sorted(runs.label.unique()) == ['gamma=0', 'gamma=1', 'gamma=1,proj_hidden=256']
     ht = headline_table(runs).set_index('metric')
-    assert list(ht.columns[3:]) == ['VQVAE', 'BT-VQVAE γ=1', 'BT-VQVAE γ=1 proj_hidden=256']
-    assert ht.loc['flat/svm_acc', 'BT-VQVAE γ=1 proj_hidden=256'] == '**0.805 ± 0.0071**'
+    assert list(ht.columns[3:]) == ['VQVAE', 'BT γ=1 (thesis)', 'BT γ=1, proj_hidden=256']
+    assert ht.loc['flat/svm_acc', 'BT γ=1, proj_hidden=256'] == '**0.805 ± 0.0071**'
 
 
 def test_custom_dataset_gets_reference_points(tmp_path):
@@ -117,8 +117,11 @@ def test_main_names_malformed_file(tmp_path, monkeypatch):
     bad = make_fake_runs('runs', datasets=('A',), gammas=(0,), seeds=(0,))[0] / 'metrics.json'
     bad.write_text('{"metrics": ')
     with pytest.raises(ValueError, match=re.escape(f'{bad}: not valid JSON')):
-        main(['--runs', 'runs', '--out', 'results'])
+        main(['--runs', 'runs', '--out', 'results', '--strict'])
     assert not (tmp_path / 'results').exists()
+    main(['--runs', 'runs', '--out', 'results'])            # without --strict: left out, and listed by name
+    text = (tmp_path / 'results' / 'README.md').read_text()
+    assert '## Runs with problems' in text and 'A/gamma=0/seed=0/smoke | unreadable, left out of the report' in text
 
 
 def markdown_outputs(nb) -> list[str]:
