@@ -23,8 +23,10 @@ import pandas as pd
 
 import btvq
 from .config import (CHEAP_PROBE, PROFILES, ModelConfig, RunConfig, default_out_dir, evaluated_on, label_gamma,
-                         model_kind, model_name, repo_root, setting_name, setting_order)
+                         model_kind, model_name, repo_root, setting_name, setting_order, settings_table)
 from .data import load_ucr
+from .figures import chapter_figures
+from .scaling import SCALING_PROFILES, plot_scaling, rerun_table, scaling_stats, scaling_table
 
 if TYPE_CHECKING: from matplotlib.figure import Figure
 
@@ -39,9 +41,9 @@ __all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METR
            'format_cell', 'best_beyond_spread', 'results_table', 'comparison_table', 'ablation_labels',
            'seconds_per_run', 'ablation_table', 'with_bt_ratio', 'bt_learning_table', 'headline_table',
            'coverage_table', 'study_cells', 'to_markdown', 'holm', 'paired_stats', 'describe_stat', 'load_anchors',
-           'anchors_table', 'anchors_markdown', 'plot_settings', 'plot_trajectories', 'plot_augmentations',
-           'complete_runs', 'budget_tables', 'budget_figures', 'report_tables', 'report_figures', 'svm_fits',
-           'summary_markdown', 'write_report', 'study_facts', 'readme_block', 'update_readme', 'main']
+           'anchors_table', 'anchors_markdown', 'plot_trajectories', 'plot_augmentations', 'complete_runs',
+           'budget_tables', 'budget_figures', 'report_tables', 'study_runs', 'extra_tables', 'report_figures',
+           'svm_fits', 'summary_markdown', 'write_report', 'study_facts', 'readme_block', 'update_readme', 'main']
 
 # %% ../nbs/11_report.ipynb #2a283bd6
 RUN_KEYS = ('dataset', 'label', 'seed', 'profile')       # what identifies a run (and its folder)
@@ -659,34 +661,6 @@ def _shared_legend(fig: Figure, axes: list) -> None:
         for h, l in zip(*ax.get_legend_handles_labels()): handles.setdefault(l, h)
     fig.legend(list(handles.values()), list(handles), loc='outside right upper', fontsize=8)
 
-def plot_settings(runs: pd.DataFrame, reference: pd.DataFrame | None = None, metrics: Sequence[str] | None = None,
-                  profile: str | None = None) -> Figure:
-    "A panel per metric: per dataset, each setting's mean ± std over seeds (a line) and the references (markers)."
-    import matplotlib.pyplot as plt
-    runs, profile = _one_profile(runs, profile)
-    metrics = select_metrics(runs, metrics)
-    s = setting_summary(runs, metrics, reference)
-    x = {c: i for i, c in enumerate(c for c in _columns(runs, reference) if (s['column'] == c).any())}
-    datasets = sorted(runs['dataset'].unique())
-    cmap = plt.get_cmap('tab10' if len(datasets) <= 10 else 'tab20')
-    fig, axes = _panels(len(metrics))
-    for ax, m in zip(axes, metrics):
-        for i, ds in enumerate(datasets):
-            g = s[(s['dataset'] == ds) & (s['metric'] == m)].set_index('column')
-            on = g[g['kind'] == 'setting']
-            ax.errorbar(on.index.map(x), on['mean'], on['std'].fillna(0), color=cmap(i % cmap.N), marker='o', ms=3,
-                        lw=1, capsize=2, label=ds)
-            for r, mark in ((RAW, 'x'), (UNTRAINED, 's')):
-                if r in g.index:
-                    ax.errorbar(x[r], g.at[r, 'mean'], np.nan_to_num(g.at[r, 'std']), color=cmap(i % cmap.N),
-                                marker=mark, mfc='none', ms=5, ls='none', capsize=2)
-        ax.set_xticks(range(len(x)), list(x), rotation=35, ha='right', fontsize=7)
-        ax.set_title(m, fontsize=9)
-    _shared_legend(fig, axes)
-    refs = ' (× raw series, □ untrained)' if reference is not None else ''
-    fig.suptitle(f'Every setting, profile {profile!r}: mean ± std over seeds{refs}')
-    return fig
-
 def plot_trajectories(histories: pd.DataFrame, dataset: str, reference: pd.DataFrame | None = None,
                       metrics: Sequence[str] | None = None, profile: str | None = None, x: str = 'step') -> Figure:
     "Metrics during training on `dataset`: per setting mean (line) ± std (band) over seeds, references, BT loss floor."
@@ -743,7 +717,7 @@ def plot_augmentations(x, seed: int = 0, title: str = '') -> Figure:
 
 # %% ../nbs/11_report.ipynb #3c084bb2
 MARKDOWN_TABLES = ('coverage', 'headline', 'bt', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'budget',
-                   'cost')                                # written as .md too
+                   'cost', 'settings', 'reruns', 'scaling', 'scaling_stats')   # written as .md too
 
 STUDY_PROFILE = 'cpu'   # the budget the learning curves chose (`btvq.budget`)
 
@@ -777,20 +751,46 @@ def report_tables(runs: pd.DataFrame, reference: pd.DataFrame | None = None, anc
     tables = {k: t for k, t in tables.items() if k not in ('ablation', 'bt') or len(t)}   # only where they ran
     return tables | (dict(reference=reference) if reference is not None else {}) | dict(runs=runs)
 
+def study_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    "The runs of the main tables: all but the budget-scaling profiles (`btvq.scaling.SCALING_PROFILES`, a section of their own)."
+    return runs[~runs['profile'].isin(SCALING_PROFILES)].reset_index(drop=True) if len(runs) else runs
+
+def extra_tables(all_runs: pd.DataFrame, reruns: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    "The settings' display names, the reruns against their committed runs, the budget scaling: each where there are runs."
+    if all_runs.empty: return {}
+    out = dict(settings=settings_table(study_runs(all_runs)['label']))
+    if len(reruns): out['reruns'] = rerun_table(all_runs, reruns).round(4)
+    scaling = scaling_table(with_bt_ratio(all_runs))
+    if len(scaling):
+        out['scaling'] = scaling.round(4)
+        out['scaling_stats'] = scaling_stats(all_runs).round(4)
+    return out
+
 def _safe(name: str) -> str:
     "`name` usable in a file name."
     return re.sub(r'[^A-Za-z0-9_.-]+', '_', str(name))
 
+def _untrained_metrics(reference: pd.DataFrame | None, seed: int = 0) -> dict[str, dict]:
+    "{dataset: {metric: value}} of the untrained reference of `seed`."
+    if reference is None or reference.empty: return {}
+    r = reference[(reference['reference'] == UNTRAINED) & (reference['seed'] == seed)]
+    return {ds: dict(zip(g['metric'], g['value'])) for ds, g in r.groupby('dataset')}
+
 def report_figures(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.DataFrame | None = None,
-                   aug_dataset: str | None = 'GunPoint', data_root: str | Path | None = None) -> dict[str, Figure]:
-    "Figures by file name: augmentations, every setting per profile, trajectories (finished runs, 2+ evaluations)."
+                   aug_dataset: str | None = 'GunPoint', data_root: str | Path | None = None,
+                   reruns_root: str | Path | None = None, reruns: pd.DataFrame | None = None,
+                   all_runs: pd.DataFrame | None = None) -> dict[str, Figure]:
+    "Figures by file name: augmentations, the chapter's (γ, reconstructions, latent maps: `btvq.figures`), budget scaling, trajectories."
     figs = {}
+    for profile in sorted(runs['profile'].unique()) if len(runs) else []:
+        figs |= chapter_figures(with_bt_ratio(runs), profile, reruns_root, reruns, _untrained_metrics(reference))
+    scaling = scaling_table(with_bt_ratio(all_runs)) if all_runs is not None and len(all_runs) else pd.DataFrame()
+    if len(scaling): figs['budget_scaling.png'] = plot_scaling(scaling)
     if aug_dataset:
         x = load_ucr(aug_dataset, data_root, download=False).normalized()[0].x_train[0]
         figs['augmentations.png'] = plot_augmentations(x, title=f'{aug_dataset} train series 0 (normalised)')
     histories = complete_runs(histories)
     for profile in sorted(runs['profile'].unique()) if len(runs) else []:
-        figs[f'metrics_by_setting_{_safe(profile)}.png'] = plot_settings(runs, reference, profile=profile)
         h = histories[histories['profile'] == profile] if len(histories) else histories
         for ds in sorted(h['dataset'].unique()) if len(h) else []:
             hd = h[h['dataset'] == ds]
@@ -863,6 +863,9 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
         text = ["# Results\n", f"Regenerate with\n\n    {command}\n", f"Built from the runs under `{runs_root}`:\n",
                 *_describe(runs, histories, tables.get('reference')), *facts, '', *_problems_section(problems),
                 HOW_TO_READ + '\n',
+                *(["## Settings\n", "Each setting's short name (used in every table and figure) and its run label: "
+                   "`gamma=<γ>` plus every field that differs from the thesis's defaults.\n",
+                   to_markdown(tables['settings']) + '\n'] if 'settings' in tables else []),
                 "## Runs per cell\n", "Seeds per dataset and setting; **k of m**: k of the m planned seeds (without a "
                 "plan: of the most the setting has elsewhere) have finished; a blank cell is not planned.\n",
                 to_markdown(tables['coverage']) + '\n',
@@ -877,6 +880,7 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
                 "both have: wins/ties/losses (a tie: within the larger std), median difference (setting − other), "
                 "two-sided Wilcoxon signed-rank p of the paired dataset means.\n", to_markdown(tables['stats']) + '\n',
                 "## Published numbers\n", anchors_markdown(tables['anchors']) + '\n',
+                *_reruns_section(tables.get('reruns')), *_scaling_section(tables.get('scaling'), tables.get('scaling_stats')),
                 *(["## Training budget\n", f"Learning curves on a validation part of TRAIN; budget: the smallest step "
                    f"S whose reconstruction loss is within the tolerance of its value at 4 S (`btvq.budget`). The "
                    f"`{STUDY_PROFILE}` profile trains {PROFILES[STUDY_PROFILE].steps} steps.\n",
@@ -886,6 +890,21 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
                 '']
     if figures: text += ["## Figures\n", *(f"### {f}\n\n![{f}]({f})\n" for f in figures)]
     return '\n'.join(text)
+
+def _reruns_section(t: pd.DataFrame | None) -> list[str]:
+    "The 'Reruns of seed 0' section: how many reproduced exactly, the table."
+    if t is None or t.empty: return []
+    return ["## Reruns of seed 0\n", f"Seed 0 of the headline settings run again (`btvq-sweep --study rerun`, into "
+            f"`outputs/reruns`): {int(t['exact'].sum())} of {len(t)} reproduced every non-timing metric exactly; for the "
+            "others, the drift of each headline metric beside the std over the committed seeds.\n", to_markdown(t) + '\n']
+
+def _scaling_section(t: pd.DataFrame | None, stats: pd.DataFrame | None) -> list[str]:
+    "The 'Does more training change the answer?' section: the paired differences per budget and their tests."
+    if t is None or t.empty: return []
+    return ["## Does more training change the answer?\n", "BT-VQVAE − VQVAE of the same dataset and seed at each "
+            "budget (`btvq.scaling.scaling_table`; `bt_end/init` as it is), mean and std over seeds:\n",
+            to_markdown(t) + '\n', "Paired over (dataset, seed) at each budget (Wilcoxon signed-rank):\n",
+            to_markdown(stats) + '\n']
 
 def _problems_section(problems: pd.DataFrame | None) -> list[str]:
     "The 'Runs with problems' section: every problem by run folder, or a line saying there are none."
@@ -932,13 +951,17 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     ref_dir = Path(reference_dir) if reference_dir is not None else runs_root.parent / 'reference'
     _check_owned(out)
     if readme is not None: _marker_span(Path(readme).read_text(), readme)   # fail before any work
-    runs, histories = collect_runs(runs_root, strict=strict), collect_histories(runs_root, strict=strict)
+    all_runs, histories = collect_runs(runs_root, strict=strict), collect_histories(runs_root, strict=strict)
+    runs = study_runs(all_runs)
     problems = run_problems(runs_root)
+    from btvq.sweep import RERUNS
+    reruns_root = runs_root.parent / RERUNS
+    reruns = collect_runs(reruns_root, strict=strict)
     curves = collect_histories(runs_root, split='validation')
     ref = collect_reference(runs, data_root, ref_dir, reference) if len(runs) else None
     from btvq.sweep import projection_check
     cost = projection_check([runs_root / p for p in runs.loc[runs['profile'] == STUDY_PROFILE, 'path']])
-    tables = report_tables(runs, ref, planned=study_cells()) | budget_tables(curves)
+    tables = report_tables(runs, ref, planned=study_cells()) | budget_tables(curves) | extra_tables(all_runs, reruns)
     if len(cost): tables['cost'] = cost.round(2)
     curve_runs = collect_runs(runs_root, split='validation')
     facts = study_facts(runs, curve_runs, tables.get('budget'), tables.get('cost')) if len(runs) else []
@@ -951,7 +974,7 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
             df.to_csv(tmp / f'{name}.csv', index=False)
             if name in MARKDOWN_TABLES:
                 (tmp / f'{name}.md').write_text((anchors_markdown(df) if name == 'anchors' else to_markdown(df)) + '\n')
-        figs = report_figures(runs, histories, ref, aug_dataset, data_root) | budget_figures(curves)
+        figs = report_figures(runs, histories, ref, aug_dataset, data_root, reruns_root, reruns, all_runs) | budget_figures(curves)
         for name, fig in figs.items(): fig.savefig(tmp / name, dpi=100)
         (tmp / 'README.md').write_text(summary_markdown(runs, histories, tables, list(figs), _show(runs_root), command, facts,
                                                             problems))

@@ -52,15 +52,15 @@ def test_cli_writes_report_and_readme(tmp_path):
     assert 'reference points of A (n_kmeans=2): not in' in r.stdout   # no data for the fake datasets
     names = sorted(p.name for p in (tmp_path / 'results').iterdir())
     assert names == ['.btvq-report', 'README.md', 'anchors.csv', 'anchors.md', 'comparison.csv', 'comparison.md',
-                     'coverage.csv', 'coverage.md', 'headline.csv', 'headline.md', 'metrics_by_setting_smoke.png', 'reference.csv', 'results.csv',
-                     'results.md', 'runs.csv', 'stats.csv', 'stats.md', 'summary.csv', 'trajectories_A_smoke.png',
+                     'coverage.csv', 'coverage.md', 'headline.csv', 'headline.md', 'reference.csv', 'results.csv',
+                     'results.md', 'runs.csv', 'settings.csv', 'settings.md', 'stats.csv', 'stats.md', 'summary.csv', 'trajectories_A_smoke.png',
                      'trajectories_B_smoke.png']
     readme = (tmp_path / 'README.md').read_text()
     assert '| A | smoke | flat/svm_acc | 2 |  |  | 0.505 ± 0.0071 | **0.555 ± 0.0071** |' in readme
     assert '(results/README.md)' in readme
     results = (tmp_path / 'results' / 'README.md').read_text()
     assert 'btvq-report --runs runs --out results --readme README.md' in results
-    assert '![metrics_by_setting_smoke.png](metrics_by_setting_smoke.png)' in results
+    assert '| VQVAE | gamma=0 |' in results                # the settings' names beside their labels
     assert not (tmp_path / 'reference').exists()   # nothing computed, nothing cached
 
 
