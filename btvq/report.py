@@ -626,8 +626,9 @@ def anchors_markdown(table: pd.DataFrame) -> str:
     for m in methods:
         r = t[t['method'] == m]
         probes = sorted(set(r['probe_kind']))
+        pick = 'setting and feature kind' if 'best' in m else 'feature kind'     # the untrained model has one setting
         probe = '; '.join(probes) if len(probes) <= 2 else (
-            'the best setting and feature kind per dataset by test accuracy, an optimistic pick (which: anchors.csv)')
+            f'the best {pick} per dataset by test accuracy, an optimistic pick (which: anchors.csv)')
         legend.append(f"- **{m}**: {probe} ({_common_source(sorted(set(r['source'])))})")
     return to_markdown(wide.fillna('').reset_index().rename_axis(columns=None)) + '\n\n' + '\n'.join(legend)
 
