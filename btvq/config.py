@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['AUGMENTATIONS', 'RECON_TARGETS', 'LEGACY_RECON', 'BT_FIELDS', 'RUN_FILLED', 'CHEAP_PROBE', 'CURVE_PROBE', 'PROFILES',
            'AugmentConfig', 'model_kind', 'ModelConfig', 'TrainConfig', 'Profile', 'steps_per_epoch', 'eval_steps',
-           'held_out', 'resolve_device', 'repo_root', 'default_out_dir', 'setting_fields', 'changed_settings',
-           'run_label', 'parse_overrides', 'RunConfig', 'label_gamma', 'model_name', 'evaluated_on', 'setting_order',
-           'setting_name', 'settings_table']
+           'held_out', 'resolve_device', 'check_device', 'repo_root', 'default_out_dir', 'setting_fields',
+           'changed_settings', 'run_label', 'parse_overrides', 'RunConfig', 'label_gamma', 'model_name', 'evaluated_on',
+           'setting_order', 'setting_name', 'settings_table']
 
 # %% ../nbs/00_config.ipynb #ef159548
 import json
@@ -235,6 +235,13 @@ def resolve_device(device: str = 'auto') -> 'torch.device':
     if str(device) == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     return torch.device(device)
 
+def check_device(device: str = 'auto') -> 'torch.device':
+    "The torch device `device` names, if this machine has it: a run checks this when it starts (a plan made elsewhere need not)."
+    import torch
+    d = resolve_device(device)
+    if d.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device!r}: CUDA is not available here")
+    return d
+
 def repo_root() -> Path | None:
     "The source checkout `btvq` runs from (package location, else the working directory or a parent), if any."
     for d in (Path(btvq.__file__).resolve().parent.parent, Path.cwd(), *Path.cwd().parents):
@@ -340,11 +347,8 @@ class RunConfig:
         if isinstance(self.train, dict): object.__setattr__(self, 'train', TrainConfig(**self.train))
         object.__setattr__(self, 'model', self.model.without_bt())
         if self.model.kind == 'VQVAE': object.__setattr__(self, 'train', replace(self.train, proj_lr=None))
-        try: device = resolve_device(self.device)
+        try: resolve_device(self.device)                          # a device name; whether it is here: `check_device`
         except (RuntimeError, TypeError, ValueError) as e: raise ValueError(f"bad device {self.device!r}: {e}") from None
-        if device.type == 'cuda':
-            import torch
-            if not torch.cuda.is_available(): raise ValueError(f"device {self.device!r}: CUDA is not available")
 
     @classmethod
     def make(cls, dataset: str = 'GunPoint', gamma: float = 0.0, overrides: str | typing.Sequence[str] | None = None,

@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 from sklearn.decomposition import PCA
 
 import btvq
-from .config import PROFILES, RunConfig, TrainConfig, resolve_device
+from .config import PROFILES, RunConfig, TrainConfig, check_device, resolve_device
 from .data import UCRData, load_ucr
 from .models import VQVAE, build_model
 from .probe import extract_latents, probe_model
@@ -304,7 +304,8 @@ def run(cfg: RunConfig | None = None, **kwargs) -> dict:
     cfg = _config(cfg, kwargs)
     out = cfg.run_dir
     if (out / 'metrics.json').exists() and not cfg.force: return _finished(out, cfg)
-    data = load_ucr(cfg.dataset, root=cfg.data_root)                   # every check before the folder is made
+    check_device(cfg.device)                                          # every check before the folder is made
+    data = load_ucr(cfg.dataset, root=cfg.data_root)
     tcfg, notes = preflight(cfg, data, cfg.train_config(len(data.x_train)))
     for note in notes.values(): print(f"note: {note}", file=sys.stderr, flush=True)
     if (out / 'checkpoint.pt').exists() and not cfg.force: load_checkpoint(out / 'checkpoint.pt', 'cpu', fresh_hint(cfg))

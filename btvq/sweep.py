@@ -29,7 +29,7 @@ import pandas as pd
 
 from .config import PROFILES, ModelConfig, RunConfig, TrainConfig, eval_steps, held_out, repo_root, steps_per_epoch
 from .data import STUDY_DATASETS, STUDY_SHAPES, check_name, load_ucr
-from .experiment import reevaluate
+from .experiment import reevaluate as reevaluate_run
 from .train import atomic_write
 
 # %% ../nbs/10_sweep.ipynb #bbca1cd6
@@ -260,7 +260,7 @@ def reevaluate_finished(cfgs: list[RunConfig]) -> pd.DataFrame:
     print(f"{len(done)} of {len(cfgs)} runs finished: re-evaluating them from their checkpoints", flush=True)
     for i, c in enumerate(done, 1):
         t0 = time.perf_counter()
-        reevaluate(c)
+        reevaluate_run(c)
         rows.append(_row(c, status='reevaluated', seconds=time.perf_counter() - t0, run_dir=str(c.run_dir)))
         print(f"[{i}/{len(done)}] {_name(rows[-1])}: re-evaluated in {_hms(rows[-1]['seconds'])}", flush=True)
     return pd.DataFrame(rows, columns=['dataset', 'label', 'seed', 'profile', 'status', 'seconds', 'run_dir'])
@@ -283,7 +283,8 @@ def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str =
     todo = [i for i, r in enumerate(rows) if r['status'] == 'todo']
     if longest_first or study is not None: todo.sort(key=lambda i: -rows[i]['estimate_s'])
     workers = 1 if executor == 'inline' else jobs
-    print(f"{len(cfgs)} runs ({profile} profile): {len(cfgs) - len(todo)} finished, {len(todo)} to do; projected "
+    profiles = sorted({c.profile for c in cfgs}) or [profile]
+    print(f"{len(cfgs)} runs ({', '.join(profiles)} profile{'s' * (len(profiles) > 1)}): {len(cfgs) - len(todo)} finished, {len(todo)} to do; projected "
           f"{_hms(_eta([], [rows[i] for i in todo], workers))} with {workers} {executor} job(s) (2-core CPU cost model)", flush=True)
     if dry_run:
         order = todo + [i for i in range(len(rows)) if i not in todo]      # in the order they would run

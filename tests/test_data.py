@@ -7,7 +7,7 @@ import pytest
 
 from btvq.data import STUDY_SHAPES, _known_sums, load_ucr
 
-ARCHIVE = Path(os.environ.get("BTVQ_UCR_DIR") or Path(__file__).parents[1] / "../shared/ucr/UCRArchive_2018")
+ARCHIVE = Path(os.environ.get("BTVQ_UCR_DIR") or "BTVQ_UCR_DIR is not set")     # the UCR archive root, if at hand
 
 SHAPES = {**STUDY_SHAPES, "GunPoint": (50, 150, 150, 2)}  # name: (train, test, length, classes)
 

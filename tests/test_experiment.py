@@ -12,7 +12,7 @@ from btvq.config import RunConfig, default_out_dir
 from btvq.experiment import OUTPUTS, run
 
 REPO = Path(__file__).parents[1]
-ARCHIVE = Path(os.environ.get("BTVQ_UCR_DIR") or REPO / "../shared/ucr/UCRArchive_2018")
+ARCHIVE = Path(os.environ.get("BTVQ_UCR_DIR") or "BTVQ_UCR_DIR is not set")     # the UCR archive root, if at hand
 SLOW = os.environ.get("BTVQ_SLOW_TESTS") == "1"  # heavier checks (a real study dataset through papermill)
 
 
