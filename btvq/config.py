@@ -7,7 +7,7 @@ __all__ = ['AUGMENTATIONS', 'RECON_TARGETS', 'LEGACY_RECON', 'BT_FIELDS', 'RUN_F
            'AugmentConfig', 'model_kind', 'ModelConfig', 'TrainConfig', 'Profile', 'steps_per_epoch', 'eval_steps',
            'held_out', 'resolve_device', 'check_device', 'repo_root', 'default_out_dir', 'setting_fields',
            'changed_settings', 'run_label', 'parse_overrides', 'RunConfig', 'label_gamma', 'model_name', 'evaluated_on',
-           'setting_order', 'setting_name', 'settings_table']
+           'setting_order', 'setting_name', 'direction', 'settings_table']
 
 # %% ../nbs/00_config.ipynb #ef159548
 import json
@@ -440,6 +440,13 @@ def setting_name(label: str) -> str:
         items = [f"d={width['proj_hidden']}", *(i for i in items if not i.startswith(('proj_hidden=', 'proj_out=')))]
     head = 'VQVAE' if model_kind(g) == 'VQVAE' else f'BT γ={g:g}'
     return ', '.join([head, *(_SHORT.get(i, i) for i in items)]) if items else head + ('' if g == 0 else ' (thesis)')
+
+def direction(metric: str) -> int:
+    "+1 if higher is better (accuracy, silhouette), -1 if lower is (loss, recon), 0 if neither."
+    leaf = metric.rsplit('/', 1)[-1]
+    if 'recon' in leaf or 'loss' in leaf: return -1
+    if leaf.endswith('acc') or leaf == 'silhouette': return 1
+    return 0
 
 def settings_table(labels: typing.Sequence[str]) -> 'pd.DataFrame':
     "Each distinct label's display name (`setting_name`) beside it, in `setting_order`."

@@ -5,6 +5,8 @@
 # %% ../nbs/06_models.ipynb #b8298a16
 from __future__ import annotations
 
+import contextlib
+import math
 from dataclasses import replace
 
 import torch
@@ -14,12 +16,12 @@ from torch import Tensor, nn
 from .augment import Augmenter
 from .config import ModelConfig
 from .barlow import Projector, barlow_twins_loss
-from .nets import Decoder, Encoder, n_downsample
+from .nets import Decoder, Encoder, n_downsample, token_grid
 from .quantize import VectorQuantizer
-from .stft import check_batch, finite_checks, istft, stft
+from .stft import check_batch, finite_checks, istft, stft, stft_shape
 
 # %% auto #0
-__all__ = ['as_batch', 'VQVAE', 'BTVQVAE', 'build_model']
+__all__ = ['as_batch', 'SeriesNorm', 'normalised_input', 'VQVAE', 'BTVQVAE', 'build_model']
 
 # %% ../nbs/06_models.ipynb #941e9119
 def as_batch(x: Tensor, length: int) -> Tensor:
@@ -33,8 +35,50 @@ def as_batch(x: Tensor, length: int) -> Tensor:
     check_batch(x)  # floating point, finite
     return x
 
+# %% ../nbs/06_models.ipynb #ffb94a08
+class SeriesNorm(nn.Module):
+    "Mean and std of the training series as buffers (identity until `set_norm`), and conversion to and from them."
+    def __init__(self):
+        super().__init__()
+        self.register_buffer('norm_mean', torch.zeros(()))
+        self.register_buffer('norm_std', torch.ones(()))
+        self.raw_units = False  # True: encode, latents, reconstruct and decode use the series' own units
+
+    @property
+    def norm(self) -> tuple[float, float]:
+        "(mean, std) the series are normalised with."
+        return float(self.norm_mean), float(self.norm_std)
+
+    def set_norm(self, mean: float, std: float) -> None:
+        "Store the mean and std the training series were normalised with."
+        if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
+            raise ValueError(f"need a finite mean and a finite std > 0, got mean={mean}, std={std}")
+        with torch.no_grad(): self.norm_mean.fill_(mean); self.norm_std.fill_(std)
+
+    def normalize(self, x: Tensor) -> Tensor:
+        "Series in their own units -> the model's (normalised) units."
+        return (x - self.norm_mean) / self.norm_std
+
+    def denormalize(self, x: Tensor) -> Tensor:
+        "Series in the model's units -> their own units."
+        return x * self.norm_std + self.norm_mean
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for name, v in (('norm_mean', 0.0), ('norm_std', 1.0)):  # saved before the buffers existed: identity
+            state_dict.setdefault(prefix + name, torch.tensor(v))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+@contextlib.contextmanager
+def normalised_input(model: nn.Module):
+    "Inside the block `model` takes and gives normalised series (`raw_units` off), as in training."
+    raw = getattr(model, 'raw_units', False)
+    if raw: model.raw_units = False
+    try: yield model
+    finally:
+        if raw: model.raw_units = raw
+
 # %% ../nbs/06_models.ipynb #62e1d748
-class VQVAE(nn.Module):
+class VQVAE(SeriesNorm):
     "VQ-VAE on the STFT of univariate series: x -> u -> z -> z_q -> u_hat -> x_hat (eq. 4.1-4.3)."
     default_gamma = 0.0
 
@@ -43,7 +87,7 @@ class VQVAE(nn.Module):
         self.config = c = replace(config or ModelConfig(gamma=self.default_gamma), **fields)
         if type(self) is VQVAE and c.kind != 'VQVAE': raise ValueError(f"a VQVAE has gamma = 0, got {c.gamma}: use BTVQVAE")
         n_down = n_downsample(length)  # raises for series too short to downsample
-        self.length, self.n_fft = length, c.n_fft
+        self.length, self.n_fft, self.grid = length, c.n_fft, token_grid(length, c.n_fft)
         self.encoder = Encoder(2, c.dim, n_down=n_down, n_res=c.n_res)
         self.quantizer = VectorQuantizer(c.n_codes, c.dim, beta=c.beta, ema=c.ema, decay=c.decay,
                                          dead_code_restart=c.dead_code_restart)
@@ -67,17 +111,26 @@ class VQVAE(nn.Module):
                     perplexity=q.perplexity, x_hat=x_hat, ids=q.ids, target=x)
 
     def autoencode(self, x: Tensor) -> dict:
-        "VQ-VAE loss terms and outputs for a batch `(B, L)` or `(B, 1, L)` (no Barlow Twins branch)."
+        "VQ-VAE loss terms and outputs for a normalised batch `(B, L)` or `(B, 1, L)` (no Barlow Twins branch)."
         x = as_batch(x, self.length)
         with finite_checks(False): return self._autoencode(x)  # input checked once, not at every stage
 
     def forward(self, x: Tensor, generator: torch.Generator | None = None) -> dict:
-        "Named loss terms and outputs for a batch `(B, L)` or `(B, 1, L)`; `generator` is unused here."
+        "Named loss terms and outputs for a normalised batch `(B, L)` or `(B, 1, L)`; `generator` is unused here."
         return self.autoencode(x)
+
+    def _input(self, x: Tensor) -> Tensor:
+        "A checked batch `(B, 1, L)` in the model's units (normalised first if `raw_units`)."
+        x = as_batch(x, self.length)
+        return self.normalize(x) if self.raw_units else x
+
+    def _output(self, x: Tensor) -> Tensor:
+        "Series in the model's units -> the caller's (own units if `raw_units`)."
+        return self.denormalize(x) if self.raw_units else x
 
     def _quantize(self, x: Tensor):
         "Quantiser output for a batch."
-        x = as_batch(x, self.length)
+        x = self._input(x)
         with finite_checks(False): return self.quantizer(self._stft_encode(x)[1])
 
     def encode(self, x: Tensor) -> Tensor:
@@ -90,7 +143,22 @@ class VQVAE(nn.Module):
 
     def reconstruct(self, x: Tensor) -> Tensor:
         "Reconstruction `x_hat` `(B, 1, L)` of a batch."
-        return self.autoencode(x)['x_hat']
+        x = self._input(x)
+        with finite_checks(False): return self._output(self._autoencode(x)['x_hat'])
+
+    def decode(self, ids: Tensor) -> Tensor:
+        "Series `(B, 1, L)` that token ids `(B, H, W)` decode to."
+        n_codes = self.quantizer.n_codes
+        if not isinstance(ids, Tensor) or ids.ndim != 3 or tuple(ids.shape[1:]) != self.grid or len(ids) == 0:
+            got = tuple(ids.shape) if isinstance(ids, Tensor) else type(ids).__name__
+            raise ValueError(f"expected token ids of shape (B, {', '.join(map(str, self.grid))}) with B >= 1, got {got}")
+        if ids.is_floating_point() or ids.is_complex() or ids.dtype == torch.bool:
+            raise ValueError(f"token ids must be integers, got {ids.dtype}")
+        if ids.min() < 0 or ids.max() >= n_codes:
+            raise ValueError(f"token ids must lie in [0, {n_codes}) (the codebook's size), got values in [{ids.min()}, {ids.max()}]")
+        z_q = F.embedding(ids.long(), self.quantizer.codebook).permute(0, 3, 1, 2)
+        u_hat = self.decoder(z_q, size=stft_shape(self.length, self.n_fft))
+        return self._output(istft(u_hat, self.length, n_fft=self.n_fft))
 
 # %% ../nbs/06_models.ipynb #0f2734db
 class BTVQVAE(VQVAE):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .config import PROFILES, setting_name
+from .config import PROFILES, direction, setting_name
 
 SCALING_METRICS = ('flat/svm_acc', 'flat/knn1_acc', 'val_recon', 'perplexity', 'bt_end/init')
 NOT_DIFFERENCED = ('bt_end/init',)        # a VQVAE has no Barlow Twins term: the BT-VQVAE's value as it is
@@ -23,12 +23,15 @@ def budget_steps(profile: str) -> int | float:
     "Optimiser steps of a step-budget profile (NaN for an epoch budget)."
     return PROFILES[profile].steps or math.nan
 
+def _scaled(runs: pd.DataFrame, profiles: Sequence[str]) -> pd.DataFrame:
+    "The runs of `profiles` on the datasets that have a run beyond the first of them."
+    runs = runs[runs['profile'].isin(profiles)]
+    return runs[runs['dataset'].isin(runs.loc[runs['profile'] != profiles[0], 'dataset'].unique())]
+
 def scaling_table(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[str] = SCALING_METRICS,
                   profiles: Sequence[str] = ('cpu', 'long', 'long16')) -> pd.DataFrame:
     "Per dataset, budget, setting and metric: mean, std and n over seeds of (setting − `base`) paired by seed, on the datasets with a run beyond the first budget."
-    runs = runs[runs['profile'].isin(profiles)]
-    datasets = runs.loc[runs['profile'] != profiles[0], 'dataset'].unique()
-    runs = runs[runs['dataset'].isin(datasets)]
+    runs = _scaled(runs, profiles)
     metrics = [m for m in metrics if m in runs]
     keys = ['dataset', 'profile', 'seed']
     vq = runs[runs['label'] == base].set_index(keys)[metrics]
@@ -48,18 +51,11 @@ __all__ = ['SCALING_METRICS', 'NOT_DIFFERENCED', 'SCALING_PROFILES', 'RERUN_METR
            'scaling_stats', 'plot_scaling', 'rerun_table']
 
 # %% ../nbs/16_scaling.ipynb #78a6369e
-def _direction(metric: str) -> int:
-    "+1 where higher is better (accuracy), -1 where lower is (loss), 0 where neither."
-    leaf = metric.rsplit('/', 1)[-1]
-    return -1 if 'recon' in leaf or 'loss' in leaf else 1 if leaf.endswith('acc') else 0
-
 def scaling_stats(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[str] = SCALING_METRICS,
                   profiles: Sequence[str] = ('cpu', 'long', 'long16')) -> pd.DataFrame:
     "Per budget, setting and metric: (dataset, seed) pairs against `base`, how many the setting wins, median difference, Wilcoxon p."
     from scipy.stats import wilcoxon
-    runs = runs[runs['profile'].isin(profiles)]
-    datasets = runs.loc[runs['profile'] != profiles[0], 'dataset'].unique()
-    runs = runs[runs['dataset'].isin(datasets)]
+    runs = _scaled(runs, profiles)
     keys, rows = ['dataset', 'seed'], []
     for profile in profiles:
         r = runs[runs['profile'] == profile]
@@ -71,7 +67,7 @@ def scaling_stats(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[s
                 if d.empty: continue
                 p = wilcoxon(d).pvalue if len(d) >= 2 and (d != 0).any() else math.nan
                 rows.append(dict(steps=budget_steps(profile), setting=setting_name(label), metric=m, pairs=len(d),
-                                 better=int((_direction(m) * d > 0).sum()), median_diff=float(d.median()), p=float(p)))
+                                 better=int((direction(m) * d > 0).sum()), median_diff=float(d.median()), p=float(p)))
     return pd.DataFrame(rows, columns=['steps', 'setting', 'metric', 'pairs', 'better', 'median_diff', 'p'])
 
 # %% ../nbs/16_scaling.ipynb #224227a8

@@ -32,6 +32,7 @@ from tqdm import tqdm
 from .barlow import bt_floor
 from .config import ModelConfig, TrainConfig, eval_steps, resolve_device, steps_per_epoch
 from .data import UCRData
+from .models import normalised_input
 from .stft import finite_checks
 
 # %% ../nbs/07_train.ipynb #5b91cf1a
@@ -116,10 +117,11 @@ def validation_loss(model: nn.Module, x: Tensor | np.ndarray, batch_size: int = 
 def evaluate(model: nn.Module, data: UCRData, batch_size: int = 128, probe_fn: Callable | None = None, seed: int = 0,
              **probe_kwargs) -> dict:
     "Validation reconstruction loss on the whole (normalised) test split plus `probe_fn(model, data, **probe_kwargs)`."
-    res = validation_loss(model, data.x_test, batch_size, seed)
-    if probe_fn is not None:
-        with eval_mode(model), isolated_rng(_model_device(model)):
-            res.update({k: float(v) for k, v in probe_fn(model, data, **probe_kwargs).items()})
+    with normalised_input(model):                                   # `data` is normalised already
+        res = validation_loss(model, data.x_test, batch_size, seed)
+        if probe_fn is not None:
+            with eval_mode(model), isolated_rng(_model_device(model)):
+                res.update({k: float(v) for k, v in probe_fn(model, data, **probe_kwargs).items()})
     return res
 
 # %% ../nbs/07_train.ipynb #e1bfc3f1
@@ -128,6 +130,8 @@ def atomic_write(path: str | Path, write: Callable) -> Path:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
+        umask = os.umask(0); os.umask(umask)                       # mkstemp makes 0600: give the usual permissions
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, 'wb') as f:
             write(f)
             f.flush(); os.fsync(f.fileno())
@@ -155,14 +159,16 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = 'cpu', 
         raise DamagedCheckpoint(f"{path} ({size} bytes) is damaged and cannot be read ({type(e).__name__}: {str(e)[:120]}); "
                                 f"{fresh_hint or 'delete it to start that run afresh'}") from None
 
-def load_model(path: str | Path, map_location: str | torch.device = 'cpu') -> nn.Module:
-    "Rebuild the model of a checkpoint from its class, `ModelConfig` and length, load its weights (in eval mode)."
+def load_model(path: str | Path, map_location: str | torch.device = 'cpu', raw_units: bool = True) -> nn.Module:
+    "Rebuild the model of a checkpoint (class, `ModelConfig`, length, weights, normalisation) in eval mode; `raw_units`: it takes series in their own units."
     ck = load_checkpoint(path, map_location)
     module, name = ck['model_class'].rsplit('.', 1)
     hp = ck.get('hparams') or {}                                    # checkpoints before 0.2 kept hparams
     config, length = ModelConfig.from_dict(ck.get('config') or hp), ck.get('length') or hp['length']
     model = getattr(importlib.import_module(module), name)(length, config)
     model.load_state_dict(ck['model'])
+    if 'norm_mean' not in ck['model'] and ck.get('norm'): model.set_norm(*ck['norm'])  # saved before the model kept it
+    model.raw_units = raw_units
     return model.to(map_location).eval()
 
 # %% ../nbs/07_train.ipynb #3f630226
@@ -291,6 +297,7 @@ def fit(model: nn.Module, data, cfg: TrainConfig | None = None, out_dir: str | P
         if resume and ckpt is None: raise ValueError("resume=True needs an out_dir")
         seed_everything(cfg.seed)
         state['bt'] = bt_reference(model, x_train[:bs], cfg.seed)
+    if hasattr(model, 'set_norm'): model.set_norm(*norm)         # kept in the model and its checkpoints, never applied here
     if ckpt is not None:
         ckpt.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(ckpt.parent)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from btvq.config import RunConfig, default_out_dir
-from btvq.experiment import OUTPUTS, run
+from btvq.experiment import LOCK, OUTPUTS, run
 
 REPO = Path(__file__).parents[1]
 ARCHIVE = Path(os.environ.get("BTVQ_UCR_DIR") or "BTVQ_UCR_DIR is not set")     # the UCR archive root, if at hand
@@ -29,7 +29,7 @@ def test_outputs_readback_and_force(tmp_path, monkeypatch):
     res = run(cfg)
     out = cfg.run_dir
     assert out == tmp_path / "GunPoint" / "gamma=0" / "seed=0" / "smoke"
-    assert sorted(os.listdir(out)) == sorted(OUTPUTS)
+    assert sorted(set(os.listdir(out)) - {LOCK}) == sorted(OUTPUTS)   # and the folder's lock file
     saved = json.loads((out / "metrics.json").read_text())
     assert res == saved | dict(run_dir=str(out))
     p = saved["params"]
