@@ -32,6 +32,7 @@ from .config import CHEAP_PROBE, RunConfig, model_kind
 from .data import STUDY_SHAPES
 from .models import BTVQVAE, VQVAE
 from .nets import stock_layers, token_grid
+from .report.cli import update_readme
 from .train import TrainConfig, eval_mode, make_optimizer, resolve_device, retain_freed_memory, train_step
 
 # %% ../nbs/12_bench.ipynb #2480f96d
@@ -597,7 +598,6 @@ def main(argv: Sequence[str] | None = None) -> dict:
         paths = write_results(res, a.out or 'outputs/bench', smoke=a.smoke)
         print(to_markdown(res)); print('written:', *map(str, paths))
     if a.readme:
-        from btvq.report import update_readme
         update_readme(a.readme, readme_summary(res), *README_BENCH)
         print(f"speed summary written to {a.readme}")
     return res

@@ -41,9 +41,10 @@ def imported_modules(path: Path) -> set[str]:
 def offenders(folder: Path) -> dict[str, list[str]]:
     "For each .py file of `folder`, the modules it imports that are neither stdlib nor runtime requirements."
     allowed, dists, bad = runtime_closure(), packages_distributions(), {}
-    for path in sorted(folder.glob("*.py")):
+    for path in sorted(folder.rglob("*.py")):                   # subpackages too (btvq.report)
         for mod in sorted(imported_modules(path) - set(sys.stdlib_module_names) - {"btvq"}):
-            if not {_name(d) for d in dists.get(mod, [mod])} & allowed: bad.setdefault(path.name, []).append(mod)
+            if not {_name(d) for d in dists.get(mod, [mod])} & allowed:
+                bad.setdefault(path.relative_to(folder).as_posix(), []).append(mod)
     return bad
 
 

@@ -1,5 +1,5 @@
-"""The report command line (`btvq-report`, `python -m btvq.report`; the notebook's `__main__` guard is not run by
-nbdev_test), its light import, grouping by run label, reference points of a custom dataset, statistics, and the
+"""The report command line (`btvq-report`, `python -m btvq.report`: `btvq/report/__main__.py`, which nbdev_test
+does not run), its light import, grouping by run label, reference points of a custom dataset, statistics, and the
 committed outputs of the executed results chapter."""
 import json
 import math
