@@ -17,12 +17,10 @@ import json
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 from dataclasses import asdict, replace
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Sequence
 
@@ -32,7 +30,7 @@ import torch
 from matplotlib.figure import Figure
 from sklearn.decomposition import PCA
 
-import btvq
+from .common import cpu_name, git_commit, git_dirty, package_versions
 from .config import PROFILES, RunConfig, TrainConfig, check_device, resolve_device
 from .data import UCRData, load_ucr
 from .models import VQVAE, build_model
@@ -167,30 +165,15 @@ def load_figure_data(run_dir: str | Path) -> dict:
 # %% ../nbs/09_experiment.ipynb #9c862cce
 PACKAGES = ('torch', 'numpy', 'scikit-learn', 'pandas', 'matplotlib', 'btvq')
 
-def _git(*args: str) -> str | None:
-    "Output of a git command run in the package's folder, or None outside a git checkout."
-    try:
-        r = subprocess.run(['git', *args], cwd=Path(btvq.__file__).parent, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError): return None
-    return r.stdout.strip() if r.returncode == 0 else None
-
 def device_name(device: torch.device) -> str:
     "A readable name of `device`: the CUDA device's name, else the CPU model and the number of threads torch uses."
     if device.type == 'cuda': return torch.cuda.get_device_name(device)
-    cpu = platform.processor() or platform.machine()
-    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): pass
-    return f"{cpu} ({torch.get_num_threads()} threads)"
+    return f"{cpu_name()} ({torch.get_num_threads()} threads)"
 
 def environment(device: torch.device) -> dict:
     "Git commit (and whether the package's sources differ from it), Python, platform, package versions, device."
-    def ver(p):
-        try: return version(p)
-        except PackageNotFoundError: return None
-    commit = _git('rev-parse', 'HEAD')
-    status = _git('status', '--porcelain', '--', '.') if commit else None
-    return dict(git_commit=commit, git_dirty=None if status is None else bool(status), python=sys.version.split()[0],
-                platform=platform.platform(), packages={p: ver(p) for p in PACKAGES}, device=device_name(device))
+    return dict(git_commit=git_commit(), git_dirty=git_dirty(), python=sys.version.split()[0], platform=platform.platform(),
+                packages=package_versions(PACKAGES), device=device_name(device))
 
 # %% ../nbs/09_experiment.ipynb #135bb234
 def _where(data: UCRData, split: str) -> str:

@@ -4,19 +4,17 @@
 
 # %% auto #0
 __all__ = ['RESUME_FREE_FIELDS', 'seed_everything', 'prepare_data', 'data_fingerprint', 'epoch_batch', 'isolated_rng',
-           'eval_mode', 'validation_loss', 'evaluate', 'atomic_write', 'remove_stale_temps', 'DamagedCheckpoint',
-           'load_checkpoint', 'load_model', 'run_identity', 'check_resumable', 'rng_states', 'set_rng_states',
-           'bt_reference', 'make_optimizer', 'train_step', 'retain_freed_memory', 'fit']
+           'eval_mode', 'validation_loss', 'evaluate', 'remove_stale_temps', 'DamagedCheckpoint', 'load_checkpoint',
+           'load_model', 'run_identity', 'check_resumable', 'rng_states', 'set_rng_states', 'bt_reference',
+           'make_optimizer', 'train_step', 'retain_freed_memory', 'fit']
 
 # %% ../nbs/07_train.ipynb #a0df6637
 import contextlib
 import ctypes
 import importlib
 import json
-import os
 import pickle
 import random
-import tempfile
 import time
 import zlib
 from dataclasses import asdict
@@ -31,6 +29,7 @@ from tqdm import tqdm
 
 from .barlow import bt_floor
 from .config import ModelConfig, TrainConfig, eval_steps, resolve_device, steps_per_epoch
+from .common import atomic_write      # checkpoints and histories are written whole (`btvq.common`)
 from .data import UCRData
 from .models import normalised_input
 from .stft import finite_checks
@@ -125,22 +124,6 @@ def evaluate(model: nn.Module, data: UCRData, batch_size: int = 128, probe_fn: C
     return res
 
 # %% ../nbs/07_train.ipynb #e1bfc3f1
-def atomic_write(path: str | Path, write: Callable) -> Path:
-    "Call `write(f)` on a temporary binary file next to `path`, fsync it, then atomically replace `path`."
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        umask = os.umask(0); os.umask(umask)                       # mkstemp makes 0600: give the usual permissions
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
-    return path
-
 def remove_stale_temps(out_dir: str | Path, names=('checkpoint.pt', 'history.csv')) -> list[Path]:
     "Delete temporary files that a killed `atomic_write` of one of `names` left in `out_dir`."
     stale = [p for n in names for p in Path(out_dir).glob(f'.{n}.*.tmp')]

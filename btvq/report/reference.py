@@ -11,7 +11,6 @@ __all__ = ['REFERENCE_VERSION', 'REFERENCE_COLUMNS', 'REFERENCE_MODES', 'probe_s
 # %% ../../nbs/11_report.ipynb #a1c0de08
 import json
 import math
-import subprocess
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -20,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 import btvq
-from ..config import PROFILES, ModelConfig, default_out_dir, repo_root
+from ..common import git_commit
+from ..config import PROFILES, ModelConfig, default_out_dir
 from ..data import load_ucr
 from .collect import LATENTS, RAW, UNTRAINED
 
@@ -58,11 +58,8 @@ def untrained_reference(data, seed: int, **kwargs) -> dict[str, float]:
 def _provenance() -> dict:
     "Package versions and git commit of this checkout (None outside one)."
     import sklearn, torch
-    root = repo_root()
-    try: commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True).stdout.strip()
-    except (OSError, TypeError): commit = ''
     return dict(btvq=btvq.__version__, torch=torch.__version__, numpy=np.__version__, sklearn=sklearn.__version__,
-                git_commit=commit or None)
+                git_commit=git_commit())
 
 def _load_data(dataset: str, data_root: str | Path | None, log: Callable):
     "`load_ucr(dataset, data_root)` without downloading, or None (said in `log`) if it cannot be loaded."

@@ -19,6 +19,7 @@ import pandas as pd
 
 import btvq
 from ..budget import STUDY_TOLERANCE, curve_budgets
+from ..common import markdown_lines
 from ..config import setting_name, setting_order, settings_table
 from .collect import (GROUP_KEYS, HEADLINE_METRICS, LATENTS, RAW, STUDY_PROFILE, UNTRAINED, _check_runs,
                                  complete_runs, metric_columns, select_metrics)
@@ -141,9 +142,7 @@ def to_markdown(df: pd.DataFrame) -> str:
     def cell(v):
         if v is None or (isinstance(v, float) and math.isnan(v)): return ''
         return (_num(v, 3) if isinstance(v, float) else str(v)).replace('|', r'\|')
-    lines = ['| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|' * len(df.columns)]
-    lines += ['| ' + ' | '.join(cell(v) for v in row) + ' |' for row in df.itertuples(index=False)]
-    return '\n'.join(lines)
+    return '\n'.join(markdown_lines(df.columns, [[cell(v) for v in row] for row in df.itertuples(index=False)]))
 
 # %% ../../nbs/11_report.ipynb #6f1a6ca7
 ANCHORS = Path(btvq.__file__).parent / 'resources' / 'anchors' / 'ucr-anchors.csv'
