@@ -6,7 +6,7 @@
 from __future__ import annotations   # the code follows, from nbs/11_report.ipynb
 
 # %% auto #0
-__all__ = ['RUN_KEYS', 'META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METRICS', 'LATENTS', 'DEFAULT_METRICS', 'HEADLINE_METRICS', 'TRAJECTORY_METRICS', 'RAW', 'UNTRAINED', 'BASELINE', 'STUDY_PROFILE', 'HISTORY_META', 'PROBLEM_COLUMNS', 'make_fake_runs', 'keys_from_path', 'load_run', 'collect_runs', 'collect_histories', 'run_problems', 'metric_columns', 'select_metrics', 'complete_runs']
+__all__ = ['META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METRICS', 'DEFAULT_METRICS', 'HEADLINE_METRICS', 'TRAJECTORY_METRICS', 'RAW', 'UNTRAINED', 'BASELINE', 'STUDY_PROFILE', 'HISTORY_META', 'PROBLEM_COLUMNS', 'make_fake_runs', 'keys_from_path', 'load_run', 'collect_runs', 'collect_histories', 'run_problems', 'metric_columns', 'select_metrics', 'complete_runs']
 
 # %% ../../nbs/11_report.ipynb #a1c0de05
 import json
@@ -18,17 +18,16 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..config import CHEAP_PROBE, RunConfig, default_out_dir, evaluated_on, label_gamma, model_kind, model_name
+from ..config import (CHEAP_PROBE, KINDS, RUN_KEYS, RunConfig, default_out_dir, evaluated_on, label_gamma, model_kind,
+                         model_name)
 
 # %% ../../nbs/11_report.ipynb #2a283bd6
-RUN_KEYS = ('dataset', 'label', 'seed', 'profile')       # what identifies a run (and its folder)
 META_COLUMNS = (*RUN_KEYS, 'gamma', 'model', 'device', 'git_commit', 'git_dirty', 'wall_time_s', 'finished',
                 'path')                                   # non-metric columns of `collect_runs`
 HISTORY_AXES = ('epoch', 'step', 'wall_time', 'lr')       # history.csv columns that are not metrics
 GROUP_KEYS = ('dataset', 'profile', 'label')              # one setting = these; seeds are averaged over
 PROBE_METRICS = ('svm_acc', 'knn1_acc', 'knn5_acc', 'knn10_acc', 'silhouette', 'intrinsic_dim')
-LATENTS = ('flat', 'pooled', 'tokens')                    # feature kinds of btvq.probe
-DEFAULT_METRICS = ('val_recon', *(f'{z}/{m}' for z in LATENTS for m in PROBE_METRICS), 'entropy', 'perplexity')
+DEFAULT_METRICS = ('val_recon', *(f'{z}/{m}' for z in KINDS for m in PROBE_METRICS), 'entropy', 'perplexity')
 HEADLINE_METRICS = ('flat/svm_acc', 'flat/knn1_acc', 'flat/knn5_acc', 'val_recon')
 TRAJECTORY_METRICS = ('val_recon', *(f"{CHEAP_PROBE['kinds']}/{m}" for m in ('svm_acc', 'knn1_acc', 'silhouette',
                       'intrinsic_dim')), 'perplexity')  # what every evaluation measures, the cheap ones too

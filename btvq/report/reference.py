@@ -22,7 +22,7 @@ import btvq
 from ..common import git_commit
 from ..config import PROFILES, ModelConfig, default_out_dir
 from ..data import load_ucr
-from .collect import LATENTS, RAW, UNTRAINED
+from .collect import KINDS, RAW, UNTRAINED
 
 # %% ../../nbs/11_report.ipynb #c675ca6c
 REFERENCE_VERSION = 1                                     # bump when the probe's numbers change
@@ -72,7 +72,6 @@ def reference_points(dataset: str, seeds: Sequence[int], probe_kwargs: dict | No
                      data_root: str | Path | None = None, ref_dir: str | Path | None = None, mode: str = 'update',
                      log: Callable = print) -> dict:
     "{'raw': metrics, 'untrained': {seed: metrics}} of `dataset`: cached, missing or stale ones computed (see `mode`)."
-    from btvq.probe import KINDS
     from btvq.train import atomic_write, data_fingerprint
     if mode not in REFERENCE_MODES: raise ValueError(f"mode must be one of {REFERENCE_MODES}, got {mode!r}")
     path = Path(ref_dir if ref_dir is not None else default_out_dir().parent / 'reference') / f'{dataset}.json'
@@ -107,6 +106,6 @@ def collect_reference(runs: pd.DataFrame, data_root: str | Path | None = None, r
     rows = []
     for (ds, profile), g in runs.groupby(['dataset', 'profile']) if len(runs) else []:
         pts = reference_points(ds, sorted(g['seed'].unique()), probe_settings(profile), data_root, ref_dir, mode, log)
-        rows += [(ds, profile, RAW, math.nan, f'{z}/{m}', v) for m, v in pts['raw'].items() for z in LATENTS]
+        rows += [(ds, profile, RAW, math.nan, f'{z}/{m}', v) for m, v in pts['raw'].items() for z in KINDS]
         rows += [(ds, profile, UNTRAINED, s, m, v) for s, ms in pts['untrained'].items() for m, v in ms.items()]
     return pd.DataFrame(rows, columns=list(REFERENCE_COLUMNS))

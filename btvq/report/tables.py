@@ -21,7 +21,7 @@ import btvq
 from ..budget import STUDY_TOLERANCE, curve_budgets
 from ..common import markdown_lines
 from ..config import setting_name, setting_order, settings_table
-from .collect import (GROUP_KEYS, HEADLINE_METRICS, LATENTS, RAW, STUDY_PROFILE, UNTRAINED, _check_runs,
+from .collect import (GROUP_KEYS, HEADLINE_METRICS, KINDS, RAW, STUDY_PROFILE, UNTRAINED, _check_runs,
                                  complete_runs, metric_columns, select_metrics)
 from .stats import (BT_RATIO, best_beyond_spread, direction, paired_stats, seconds_per_run, setting_summary,
                                summarize, with_bt_ratio)
@@ -177,7 +177,7 @@ def anchors_table(runs: pd.DataFrame, reference: pd.DataFrame | None = None,
     "Per dataset (and profile) of the runs: our best latents and the references, then the published numbers."
     _check_runs(runs)
     anchors = load_anchors() if anchors is None else anchors
-    metrics = [m for m in metric_columns(runs) if m.rsplit('/', 1)[-1] in _PROBES and m.split('/')[0] in LATENTS]
+    metrics = [m for m in metric_columns(runs) if m.rsplit('/', 1)[-1] in _PROBES and m.split('/')[0] in KINDS]
     s = setting_summary(runs, metrics, reference)
     rows = []
     several = runs['profile'].nunique() > 1
