@@ -240,7 +240,7 @@ def eval_time_fn(rows: Sequence[dict], probe_s: float) -> Callable[[str, int, in
 def project_sweep(rows: Sequence[dict], probe_s: dict[str, float], profile: str = 'cpu',
                   gammas: Sequence[float] = (0, 0.5, 1, 2)) -> list[dict]:
     "`btvq.sweep.run_cost` of each run of a sweep (study datasets x `gammas`) with this benchmark's measured times."
-    from btvq.sweep import run_cost  # imported when needed: keeps the worker processes light
+    from btvq.study import run_cost
     lengths = {(r['model'], r['length']) for r in rows}
     out = []
     for name, (n_train, n_test, length, _) in STUDY_SHAPES.items():
@@ -456,7 +456,7 @@ def select_cells(rows: Sequence[dict], datasets: Sequence[str], gammas: Sequence
     "Projected runs of the datasets (smallest first, all `gammas` each) that fit `budget_s` with `jobs` at a time."
     from btvq.data import STUDY_DATASETS
     from btvq.probe import time_probe
-    from btvq.sweep import run_cost
+    from btvq.study import run_cost
     names = list(dict.fromkeys(n for d in datasets for n in (STUDY_DATASETS if d == 'study' else [d])))
     shapes = {n: _shape(n, data_root) for n in names}
     chosen = []

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .config import RunConfig, label_gamma, setting_name
+from .study import HEADLINE
 
 FIGURE_DATA = 'figure_data.npz'    # what `btvq.experiment` writes beside metrics.json
 WIDTH = 16.0                       # inches: 1600 px at the report's 100 dpi, the README's width
@@ -25,8 +26,7 @@ __all__ = ['FIGURE_DATA', 'WIDTH', 'COLOURS', 'RECON_TERMS', 'GAMMA_METRICS', 'h
 
 # %% ../nbs/15_figures.ipynb #f4db92c1
 def headline_labels() -> list[str]:
-    "Run labels of the study's headline settings (`btvq.sweep.HEADLINE`): VQVAE, BT γ=1 (thesis), BT γ=1, d=256."
-    from btvq.sweep import HEADLINE
+    "Run labels of the study's headline settings (`btvq.study.HEADLINE`): VQVAE, BT γ=1 (thesis), BT γ=1, d=256."
     return [RunConfig.make(gamma=g, overrides=list(h.get('sets', ()))).label for h in HEADLINE for g in h['gammas']]
 
 def collect_figure_data(root: str | Path, dataset: str, labels: Sequence[str] | None = None, seed: int = 0,

@@ -18,7 +18,9 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..budget import STUDY_TOLERANCE, study_budget
+from ..budget import study_budget
+from ..study import (RERUNS, STUDY_TOLERANCE, dataset_shape, describe_check, projection_check, run_cost,
+                        study_plan)
 from ..config import PROFILES, default_out_dir, repo_root, setting_name, setting_order
 from .collect import BASELINE, GROUP_KEYS, STUDY_PROFILE, collect_histories, collect_runs, run_problems
 from .plots import budget_figures, report_figures
@@ -188,12 +190,10 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     all_runs, histories = collect_runs(runs_root, strict=strict), collect_histories(runs_root, strict=strict)
     runs = study_runs(all_runs)
     problems = run_problems(runs_root)
-    from btvq.sweep import RERUNS
     reruns_root = runs_root.parent / RERUNS
     reruns = collect_runs(reruns_root, strict=strict)
     curves = collect_histories(runs_root, split='validation')
     ref = collect_reference(runs, data_root, ref_dir, reference) if len(runs) else None
-    from btvq.sweep import projection_check
     cost = projection_check([runs_root / p for p in runs.loc[runs['profile'] == STUDY_PROFILE, 'path']])
     tables = report_tables(runs, ref, planned=study_cells()) | budget_tables(curves) | extra_tables(all_runs, reruns)
     if len(cost): tables['cost'] = cost.round(2)
@@ -234,7 +234,6 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
 def study_facts(runs: pd.DataFrame, curve_runs: pd.DataFrame, budget: pd.DataFrame | None,
                 cost: pd.DataFrame | None = None) -> list[str]:
     "Bullet lines: the study's budget and its rule, the machine time, the cost model's check, the thesis budget's cost."
-    from btvq.sweep import dataset_shape, describe_check, run_cost, study_plan
     p, lines = PROFILES[STUDY_PROFILE], []
     if budget is not None and len(budget):
         rule, n_curves = study_budget(budget, STUDY_TOLERANCE), (budget['metric'] == 'val_recon').sum()

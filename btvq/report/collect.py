@@ -6,7 +6,7 @@
 from __future__ import annotations   # the code follows, from nbs/11_report.ipynb
 
 # %% auto #0
-__all__ = ['META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METRICS', 'DEFAULT_METRICS', 'HEADLINE_METRICS', 'TRAJECTORY_METRICS', 'RAW', 'UNTRAINED', 'BASELINE', 'STUDY_PROFILE', 'HISTORY_META', 'PROBLEM_COLUMNS', 'make_fake_runs', 'keys_from_path', 'load_run', 'collect_runs', 'collect_histories', 'run_problems', 'metric_columns', 'select_metrics', 'complete_runs']
+__all__ = ['META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METRICS', 'DEFAULT_METRICS', 'HEADLINE_METRICS', 'TRAJECTORY_METRICS', 'RAW', 'UNTRAINED', 'BASELINE', 'HISTORY_META', 'PROBLEM_COLUMNS', 'make_fake_runs', 'keys_from_path', 'load_run', 'collect_runs', 'collect_histories', 'run_problems', 'metric_columns', 'select_metrics', 'complete_runs']
 
 # %% ../../nbs/11_report.ipynb #a1c0de05
 import json
@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..config import (CHEAP_PROBE, KINDS, RUN_KEYS, RunConfig, default_out_dir, evaluated_on, label_gamma, model_kind,
                          model_name)
+from ..study import STUDY_PROFILE
 
 # %% ../../nbs/11_report.ipynb #2a283bd6
 META_COLUMNS = (*RUN_KEYS, 'gamma', 'model', 'device', 'git_commit', 'git_dirty', 'wall_time_s', 'finished',
@@ -33,7 +34,7 @@ TRAJECTORY_METRICS = ('val_recon', *(f"{CHEAP_PROBE['kinds']}/{m}" for m in ('sv
                       'intrinsic_dim')), 'perplexity')  # what every evaluation measures, the cheap ones too
 RAW, UNTRAINED = 'raw series', 'untrained'                # the reference columns
 BASELINE = 'gamma=0'                                      # label of the VQVAE with the thesis defaults
-STUDY_PROFILE = 'cpu'                                     # the budget the learning curves chose (`btvq.budget`)
+
 
 # %% ../../nbs/11_report.ipynb #cb5ff55d
 def make_fake_runs(root: str | Path, datasets: Sequence[str] = ('A', 'B'), gammas: Sequence[float] = (0, 0.5),

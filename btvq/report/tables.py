@@ -18,7 +18,8 @@ from typing import Sequence
 import pandas as pd
 
 import btvq
-from ..budget import STUDY_TOLERANCE, curve_budgets
+from ..budget import curve_budgets
+from ..study import ABLATION_DATASETS, MAIN_PARTS, STUDY, STUDY_TOLERANCE, study_plan
 from ..common import markdown_lines
 from ..config import setting_name, setting_order, settings_table
 from .collect import (GROUP_KEYS, HEADLINE_METRICS, KINDS, RAW, STUDY_PROFILE, UNTRAINED, _check_runs,
@@ -85,13 +86,11 @@ def comparison_table(runs: pd.DataFrame, metrics: Sequence[str] | None = None,
 
 def ablation_labels() -> set[str]:
     "Labels of the study's ablation (`btvq.sweep.STUDY`) that no other part has: the headline leaves them to their own table."
-    from btvq.sweep import STUDY, study_plan
     labels = lambda parts: {c.label for c in study_plan(parts=parts, out_dir='.')}
     return labels(['ablation']) - labels([p for p in STUDY if p != 'ablation'])
 
 def ablation_table(runs: pd.DataFrame, metrics: Sequence[str] | None = None) -> pd.DataFrame:
     "`results_table` of the γ = 1 settings on the ablation's datasets (headline metrics, `BT_RATIO`) and seconds per run."
-    from btvq.sweep import ABLATION_DATASETS
     sub = with_bt_ratio(runs[runs['dataset'].isin(ABLATION_DATASETS) & (runs['gamma'] == 1)])
     if sub.empty: return pd.DataFrame()
     t = results_table(sub, select_metrics(sub, metrics, (*HEADLINE_METRICS, BT_RATIO)))
@@ -130,8 +129,6 @@ def coverage_table(runs: pd.DataFrame, planned: pd.Series | None = None) -> pd.D
 
 def study_cells(profile: str | None = None) -> pd.Series:
     "Seeds the study plans (`btvq.sweep.study_plan`, default profile `STUDY_PROFILE`) per dataset, profile and label."
-    from btvq.sweep import study_plan
-    from btvq.sweep import MAIN_PARTS
     plan = study_plan(profile or STUDY_PROFILE, parts=[*MAIN_PARTS, 'budget'], out_dir='.')
     cells = pd.DataFrame([(c.dataset, c.profile, c.label) for c in plan],
                          columns=['dataset', 'profile', 'label'])
