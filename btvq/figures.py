@@ -21,8 +21,8 @@ WIDTH = 16.0                       # inches: 1600 px at the report's 100 dpi, th
 
 # %% auto #0
 __all__ = ['FIGURE_DATA', 'WIDTH', 'COLOURS', 'RECON_TERMS', 'GAMMA_METRICS', 'headline_labels', 'collect_figure_data',
-           'fake_figure_data', 'plot_reconstructions', 'plot_recon_split', 'plot_latent_maps', 'gamma_curves',
-           'plot_gamma', 'chapter_figures']
+           'fake_figure_data', 'colours', 'plot_reconstructions', 'plot_recon_split', 'plot_latent_maps',
+           'gamma_curves', 'plot_gamma', 'chapter_figures']
 
 # %% ../nbs/15_figures.ipynb #f4db92c1
 def headline_labels() -> list[str]:
@@ -61,6 +61,12 @@ def fake_figure_data(run_dir: str | Path, n_classes: int = 3, length: int = 64, 
 # %% ../nbs/15_figures.ipynb #d225a6e1
 COLOURS = ('#1b6ca8', '#d1495b', '#edae49', '#66a182', '#8d6a9f')   # settings in order; black: the series
 
+def colours(labels: Sequence[str]) -> dict[str, str]:
+    "A fixed colour per setting: the headline settings always their own, others after them."
+    heads = headline_labels()
+    extra = iter(COLOURS[len(heads):])
+    return {l: COLOURS[heads.index(l)] if l in heads else next(extra, 'grey') for l in labels}
+
 def _grid(n: int, ncols: int, height: float, width: float = WIDTH) -> tuple[Figure, list]:
     "A constrained-layout figure `width` wide with `n` panels in rows of `ncols`; the unused ones hidden."
     ncols = min(ncols, n); nrows = math.ceil(n / ncols)
@@ -78,8 +84,8 @@ def plot_reconstructions(fds: dict[str, dict], dataset: str) -> Figure:
     fig, axes = _grid(len(first['shown']), 4, 2.4)
     for k, ax in enumerate(axes):
         ax.plot(first['x'][k], color='black', lw=1.6, label='series')
-        for c, (label, fd) in zip(COLOURS, fds.items()):
-            ax.plot(fd['x_hat'][k], color=c, lw=1.1, alpha=0.9, label=setting_name(label))
+        for label, fd in fds.items():
+            ax.plot(fd['x_hat'][k], color=colours(fds)[label], lw=1.1, alpha=0.9, label=setting_name(label))
         ax.set_title(f"test series {first['shown'][k]}, class {first['classes'][first['y_shown'][k]]}", fontsize=10)
         ax.tick_params(labelsize=8)
     fig.legend(*axes[0].get_legend_handles_labels(), loc='outside lower center', ncols=len(fds) + 1, fontsize=10)
@@ -108,7 +114,7 @@ def plot_recon_split(runs: pd.DataFrame, labels: Sequence[str] | None = None, pr
                 if (ds, label) not in stats[m].index: continue
                 s = stats[m].loc[(ds, label)]
                 ax.bar(i + (j - (len(labels) - 1) / 2) * w, s['mean'], w, yerr=s['std'] if s['count'] > 1 else None,
-                       color=COLOURS[j], hatch=hatch, edgecolor='white', capsize=2, label=setting_name(label))
+                       color=colours(labels)[label], hatch=hatch, edgecolor='white', capsize=2, label=setting_name(label))
         ax.set_xticks([0, 1], ['time', 'frequency'], fontsize=9); ax.set_title(ds, fontsize=10)
         ax.tick_params(axis='y', labelsize=8)
     handles = {l: h for h, l in zip(*axes[0].get_legend_handles_labels())}
@@ -123,12 +129,14 @@ def _scatter(ax, xy: np.ndarray, y: np.ndarray, classes: np.ndarray) -> None:
     few = len(classes) <= 10
     ax.scatter(xy[:, 0], xy[:, 1], c=y, s=6, cmap='tab10' if few else 'viridis', vmin=0,
                vmax=9 if few else len(classes) - 1, alpha=0.8, linewidths=0)
+    if not np.ptp(xy, axis=0).any():                            # a collapsed code: every series the same latents
+        ax.text(0.5, 0.35, 'every series gets the same tokens:\none point', transform=ax.transAxes, ha='center', fontsize=9)
     ax.set_xticks([]); ax.set_yticks([])
 
 def _title_metrics(metrics: dict, kind: str) -> str:
     "'silhouette s, 1-NN a' of `kind` from a metrics dict (blank where missing)."
-    get = lambda m: metrics.get(f'{kind}/{m}', math.nan)
-    return f"silhouette {get('silhouette'):.2f}, 1-NN {get('knn1_acc'):.3f}"
+    fmt = lambda m, spec: '–' if math.isnan(v := float(metrics.get(f'{kind}/{m}', math.nan))) else format(v, spec)
+    return f"silhouette {fmt('silhouette', '.2f')}, 1-NN {fmt('knn1_acc', '.3f')}"
 
 def plot_latent_maps(fds: dict[str, dict], dataset: str, metrics: dict[str, dict] | None = None,
                      untrained: dict | None = None, kind: str = 'flat') -> Figure:
@@ -140,9 +148,10 @@ def plot_latent_maps(fds: dict[str, dict], dataset: str, metrics: dict[str, dict
     top, bottom = fig.subplots(2, n, height_ratios=[3, 1.6])
     _scatter(top[0], first[f'init_map_{kind}'], first['y_map'], first['classes'])
     top[0].set_title(f"untrained\n{_title_metrics(untrained or {}, kind)}", fontsize=10)
-    for ax, ax_codes, c, (label, fd) in zip(top[1:], bottom[1:], COLOURS, fds.items()):
+    for ax, ax_codes, (label, fd) in zip(top[1:], bottom[1:], fds.items()):
+        c = colours(fds)[label]
         _scatter(ax, fd[f'map_{kind}'], fd['y_map'], fd['classes'])
-        ax.set_title(f"{setting_name(label)}\n{_title_metrics(metrics.get(label, {}), kind)}", fontsize=10, color=c)
+        ax.set_title(f"{setting_name(label)}\n{_title_metrics(metrics.get(label, {}), kind)}", fontsize=10)
         counts = fd['code_counts']
         ax_codes.imshow(counts / counts.sum(), aspect='auto', cmap='Greys', interpolation='nearest')
         ax_codes.set(xlabel='code', ylabel='frequency row'); ax_codes.tick_params(labelsize=7)
