@@ -142,7 +142,8 @@ def report_figures(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.Da
         x = load_ucr(aug_dataset, data_root, download=False).normalized()[0].x_train[0]
         figs['augmentations.png'] = plot_augmentations(x, title=f'{aug_dataset} train series 0 (normalised)')
     histories = complete_runs(histories)
-    for profile in sorted(runs['profile'].unique()) if len(runs) else []:
+    every = all_runs if all_runs is not None and len(all_runs) else runs      # the budget-scaling runs' trajectories too
+    for profile in sorted(every['profile'].unique()) if len(every) else []:
         h = histories[histories['profile'] == profile] if len(histories) else histories
         for ds in sorted(h['dataset'].unique()) if len(h) else []:
             hd = h[h['dataset'] == ds]
