@@ -14,21 +14,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .config import RunConfig, label_gamma, setting_name
-from .study import HEADLINE
+from .study import headline_labels
 
 FIGURE_DATA = 'figure_data.npz'    # what `btvq.experiment` writes beside metrics.json
 WIDTH = 16.0                       # inches: 1600 px at the report's 100 dpi, the README's width
 
 # %% auto #0
-__all__ = ['FIGURE_DATA', 'WIDTH', 'COLOURS', 'RECON_TERMS', 'GAMMA_METRICS', 'headline_labels', 'collect_figure_data',
-           'fake_figure_data', 'colours', 'plot_reconstructions', 'plot_recon_split', 'plot_latent_maps',
-           'gamma_curves', 'plot_gamma', 'chapter_figures']
+__all__ = ['FIGURE_DATA', 'WIDTH', 'COLOURS', 'RECON_TERMS', 'GAMMA_METRICS', 'collect_figure_data', 'fake_figure_data',
+           'colours', 'plot_reconstructions', 'plot_recon_split', 'plot_latent_maps', 'gamma_curves', 'plot_gamma',
+           'chapter_figures']
 
 # %% ../nbs/15_figures.ipynb #f4db92c1
-def headline_labels() -> list[str]:
-    "Run labels of the study's headline settings (`btvq.study.HEADLINE`): VQVAE, BT γ=1 (thesis), BT γ=1, d=256."
-    return [RunConfig.make(gamma=g, overrides=list(h.get('sets', ()))).label for h in HEADLINE for g in h['gammas']]
-
 def collect_figure_data(root: str | Path, dataset: str, labels: Sequence[str] | None = None, seed: int = 0,
                         profile: str = 'cpu') -> dict[str, dict]:
     "{label: figure data} of `dataset`'s runs under `root` (seed, profile) that wrote `figure_data.npz`, in `labels` order."

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .config import PROFILES, direction, setting_name
+from .study import headline_labels
 
 SCALING_METRICS = ('flat/svm_acc', 'flat/knn1_acc', 'val_recon', 'perplexity', 'bt_end/init')
 NOT_DIFFERENCED = ('bt_end/init',)        # a VQVAE has no Barlow Twins term: the BT-VQVAE's value as it is
@@ -24,8 +25,8 @@ def budget_steps(profile: str) -> int | float:
     return PROFILES[profile].steps or math.nan
 
 def _scaled(runs: pd.DataFrame, profiles: Sequence[str]) -> pd.DataFrame:
-    "The runs of `profiles` on the datasets that have a run beyond the first of them."
-    runs = runs[runs['profile'].isin(profiles)]
+    "The headline settings' runs of `profiles` on the datasets that have a run beyond the first of them."
+    runs = runs[runs['profile'].isin(profiles) & runs['label'].isin(headline_labels())]
     return runs[runs['dataset'].isin(runs.loc[runs['profile'] != profiles[0], 'dataset'].unique())]
 
 def scaling_table(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[str] = SCALING_METRICS,

@@ -5,8 +5,9 @@
 # %% auto #0
 __all__ = ['STUDY_PROFILE', 'STUDY_TOLERANCE', 'BT_LEARNS', 'ABLATION_DATASETS', 'HEADLINE', 'RERUNS', 'STUDY', 'MAIN_PARTS',
            'STEP_SECONDS', 'EVAL_SECONDS_PER_VALUE', 'FIXED_SECONDS', 'PROJECTOR_SECONDS_PER_WEIGHT', 'expand_sets',
-           'dataset_shape', 'check_dataset', 'plan', 'finished', 'study_plan', 'projector_weights', 'step_seconds',
-           'eval_seconds', 'n_evaluations', 'run_cost', 'estimate_seconds', 'projection_check', 'describe_check']
+           'dataset_shape', 'check_dataset', 'plan', 'finished', 'headline_labels', 'study_plan', 'projector_weights',
+           'step_seconds', 'eval_seconds', 'n_evaluations', 'run_cost', 'estimate_seconds', 'projection_check',
+           'describe_check']
 
 # %% ../nbs/09_study.ipynb #d18d314a
 import itertools
@@ -78,6 +79,10 @@ STUDY = {
     'rerun': [dict(h, seeds=(0,)) for h in HEADLINE],
 }
 MAIN_PARTS = ('thesis', 'bt_learns', 'gammas', 'ablation')   # the study at one budget: `--study` without part names
+
+def headline_labels() -> list[str]:
+    "Run labels of the headline settings (`HEADLINE`): VQVAE, BT γ=1 (thesis), BT γ=1, d=256."
+    return [RunConfig.make(gamma=g, overrides=list(h.get('sets', ()))).label for h in HEADLINE for g in h['gammas']]
 
 def study_plan(profile: str = 'cpu', parts: Sequence[str] | None = None, **kwargs) -> list[RunConfig]:
     "The runs of the study's `parts` (default: `MAIN_PARTS`) at `profile` (unless a part names its own), each once."

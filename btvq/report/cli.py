@@ -131,15 +131,16 @@ def _reruns_section(t: pd.DataFrame | None) -> list[str]:
     "The 'Reruns of seed 0' section: how many reproduced exactly, the table."
     if t is None or t.empty: return []
     return ["## Reruns of seed 0\n", f"Seed 0 of the headline settings run again (`btvq-sweep --study rerun`, into "
-            f"`outputs/reruns`): {int(t['exact'].sum())} of {len(t)} reproduced every non-timing metric exactly; for the "
-            "others, the drift of each headline metric beside the std over the committed seeds.\n", to_markdown(t) + '\n']
+            f"`outputs/reruns`): {int(t['exact'].sum())} of {len(t)} reproduced every non-timing metric exactly"
+            + ("." if t['exact'].all() else "; for the others, the drift of each headline metric beside the std over the "
+               "committed seeds.") + "\n", to_markdown(t) + '\n']
 
 def _scaling_section(t: pd.DataFrame | None, stats: pd.DataFrame | None) -> list[str]:
     "The 'Does more training change the answer?' section: the paired differences per budget and their tests."
     if t is None or t.empty: return []
     return ["## Does more training change the answer?\n", "BT-VQVAE − VQVAE of the same dataset and seed at each "
             "budget (`btvq.scaling.scaling_table`; `bt_end/init` as it is), mean and std over seeds:\n",
-            to_markdown(t) + '\n', "Paired over (dataset, seed) at each budget (Wilcoxon signed-rank):\n",
+            to_markdown(t.drop(columns=['profile', 'label'])) + '\n', "Paired over (dataset, seed) at each budget (Wilcoxon signed-rank):\n",
             to_markdown(stats) + '\n']
 
 def _problems_section(problems: pd.DataFrame | None) -> list[str]:
