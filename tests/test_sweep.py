@@ -39,7 +39,8 @@ def test_inline_sweep_then_nothing_to_do(tmp_path, monkeypatch):
     res = sweep(gammas=[0, 0.5, 1], out_dir=str(tmp_path), reevaluate=True, **TINY)  # gamma=1 never ran: left alone
     assert list(res.status) == ["reevaluated", "reevaluated"] and not folder(tmp_path, "1").exists()
     after = json.loads((folder(tmp_path, "0") / "metrics.json").read_text())
-    assert after["metrics"] == before["metrics"] and "reevaluated" in after   # same code: same final evaluation
+    # same code: the same final evaluation, up to float sums in another thread count (an earlier test may set torch's)
+    assert after["metrics"] == pytest.approx(before["metrics"], rel=1e-6) and "reevaluated" in after
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch, capsys):
