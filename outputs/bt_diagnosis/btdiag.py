@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from btvq.train import epoch_batch, eval_mode, prepare_data, seed_everything, st
 
 torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
-UCR = '/work/shared/ucr/UCRArchive_2018'
+UCR = os.environ['BTVQ_UCR_DIR']            # the UCR archive root
 
 
 @dataclass
