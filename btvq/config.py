@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['AUGMENTATIONS', 'RECON_TARGETS', 'LEGACY_RECON', 'BT_FIELDS', 'RUN_FILLED', 'CHEAP_PROBE', 'CURVE_PROBE', 'PROFILES',
-           'RUN_KEYS', 'KINDS', 'AugmentConfig', 'model_kind', 'ModelConfig', 'TrainConfig', 'Profile',
+           'RUN_KEYS', 'KINDS', 'FIGURE_DATA', 'AugmentConfig', 'model_kind', 'ModelConfig', 'TrainConfig', 'Profile',
            'steps_per_epoch', 'eval_steps', 'held_out', 'resolve_device', 'check_device', 'repo_root',
            'default_out_dir', 'setting_fields', 'changed_settings', 'run_label', 'parse_overrides', 'RunConfig',
            'label_gamma', 'model_name', 'evaluated_on', 'setting_order', 'setting_name', 'direction', 'settings_table']
@@ -411,6 +411,7 @@ class RunConfig:
 # %% ../nbs/00_config.ipynb #99cbb740
 RUN_KEYS = ('dataset', 'label', 'seed', 'profile')   # what identifies a run, and its folder (`RunConfig.run_dir`)
 KINDS = ('flat', 'pooled', 'tokens')                # the probe's feature kinds of the discrete latents (`btvq.probe`)
+FIGURE_DATA = 'figure_data.npz'                     # what a run writes for the chapter's figures (`btvq.experiment`)
 
 _LABEL = re.compile(r'gamma=([0-9.eE+-]+)((?:,[A-Za-z_]\w*=[^,]*)*)')
 

@@ -13,15 +13,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .config import RunConfig, label_gamma, setting_name
+from .config import FIGURE_DATA, label_gamma, setting_name
 from .study import headline_labels
 
-FIGURE_DATA = 'figure_data.npz'    # what `btvq.experiment` writes beside metrics.json
 WIDTH = 16.0                       # inches: 1600 px at the report's 100 dpi, the README's width
 
 # %% auto #0
-__all__ = ['FIGURE_DATA', 'WIDTH', 'COLOURS', 'RECON_TERMS', 'GAMMA_METRICS', 'collect_figure_data', 'fake_figure_data',
-           'colours', 'plot_reconstructions', 'plot_recon_split', 'plot_latent_maps', 'gamma_curves', 'plot_gamma',
+__all__ = ['WIDTH', 'COLOURS', 'RECON_TERMS', 'GAMMA_METRICS', 'collect_figure_data', 'fake_figure_data', 'colours',
+           'plot_reconstructions', 'plot_recon_split', 'plot_latent_maps', 'gamma_curves', 'plot_gamma',
            'chapter_figures']
 
 # %% ../nbs/15_figures.ipynb #f4db92c1
