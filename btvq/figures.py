@@ -139,7 +139,7 @@ def plot_latent_maps(fds: dict[str, dict], dataset: str, metrics: dict[str, dict
     if not fds: raise ValueError(f"{dataset}: no figure data to draw")
     metrics, first = metrics or {}, next(iter(fds.values()))
     n = len(fds) + 1
-    fig = Figure(figsize=(WIDTH * n / 4, 7.6), layout='constrained')
+    fig = Figure(figsize=(WIDTH * max(n, 3) / 4, 7.6), layout='constrained')   # room for the title with few panels
     top, bottom = fig.subplots(2, n, height_ratios=[3, 1.6])
     _scatter(top[0], first[f'init_map_{kind}'], first['y_map'], first['classes'])
     top[0].set_title(f"untrained\n{_title_metrics(untrained or {}, kind)}", fontsize=10)
@@ -160,7 +160,7 @@ def plot_latent_maps(fds: dict[str, dict], dataset: str, metrics: dict[str, dict
         cmap = __import__('matplotlib').colormaps['tab10']
         handles = [mlines.Line2D([], [], ls='', marker='o', color=cmap(i), label=str(c)) for i, c in enumerate(first['classes'])]
         fig.legend(handles=handles, title='class', loc='outside right upper', fontsize=8)
-    fig.suptitle(f"{dataset}: {kind} test latents on their first two principal axes (seed 0; {len(first['y_map'])} "
+    fig.suptitle(f"{dataset}: {kind} test latents on their first two principal axes\n(seed 0; {len(first['y_map'])} "
                  "series), and codebook usage", fontsize=12)
     return fig
 

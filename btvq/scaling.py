@@ -78,15 +78,15 @@ def plot_scaling(table: pd.DataFrame, metrics: Sequence[str] = SCALING_METRICS, 
     metrics = [m for m in metrics if (table['metric'] == m).any()]
     if not metrics: raise ValueError("no budget-scaling rows to draw")
     datasets, settings = sorted(table['dataset'].unique()), sorted(table['setting'].unique())
-    cmap = matplotlib.colormaps['tab10']
+    colour, marker = matplotlib.colormaps['tab10'], dict(zip(datasets, 'os^Dv'))   # setting: colour; dataset: marker
     fig = Figure(figsize=(width - 1.8, 3.6), layout='constrained')
     axes = np.atleast_1d(fig.subplots(1, len(metrics)))
     for ax, m in zip(axes, metrics):
         for i, ds in enumerate(datasets):
             for j, s in enumerate(settings):
                 g = table[(table['metric'] == m) & (table['dataset'] == ds) & (table['setting'] == s)]
-                ax.errorbar(g['steps'] * (1 + 0.04 * j), g['mean'], g['std'].fillna(0), color=cmap(i), ls=('-', '--', ':')[j % 3],
-                            marker='o', ms=4, capsize=2, label=f'{ds}, {s}')
+                ax.errorbar(g['steps'] * (1 + 0.08 * j), g['mean'], g['std'].fillna(0), color=colour(j), ls=('-', '--', ':')[i % 3],
+                            marker=marker.get(ds, 'o'), ms=4, capsize=2, label=f'{ds}, {s}')
         if m not in NOT_DIFFERENCED: ax.axhline(0, color='black', lw=0.8)
         ax.set_xscale('log'); ax.set_xticks(sorted(table['steps'].unique()), [f'{s:.0f}' for s in sorted(table['steps'].unique())])
         ax.minorticks_off(); ax.tick_params(labelsize=8); ax.set_xlabel('optimiser steps', fontsize=9)
