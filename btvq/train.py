@@ -246,8 +246,8 @@ def _default_probe() -> Callable:
     return probe_model
 
 def fit(model: nn.Module, data, cfg: TrainConfig | None = None, out_dir: str | Path | None = None,
-        resume: bool = False, probe_fn: Callable | None = None) -> pd.DataFrame:
-    "Train `model` on `data` (UCRData or arrays) as `cfg` says; return the history (one row per evaluation)."
+        resume: bool = False, probe_fn: Callable | None = None, callback: Callable | None = None) -> pd.DataFrame:
+    "Train `model` on `data` (UCRData or arrays) as `cfg` says; return the history (one row per evaluation). `callback(step, out, model, opt)` runs after each optimiser step, before the schedule moves on."
     cfg = cfg or TrainConfig()
     device = resolve_device(cfg.device)
     amp = device.type == 'cuda' if cfg.amp is None else cfg.amp
@@ -301,6 +301,7 @@ def fit(model: nn.Module, data, cfg: TrainConfig | None = None, out_dir: str | P
         idx = epoch_batch(state['perm'], state['batch'], bs)
         out = train_step(model, opt, x_train[idx], gen, amp, cfg.clip_grad)
         lr = opt.param_groups[0]['lr']
+        if callback is not None: callback(state['step'] + 1, out, model, opt)
         sched.step()
         sums = state['sums']
         for k, v in out.items():
