@@ -36,7 +36,7 @@ def embeddings(model: BTVQVAE, x: Tensor, generator: torch.Generator) -> tuple[T
 
 def bt_split(a: Tensor, b: Tensor, lambd: float = 0.005) -> dict:
     "The BT loss of embeddings `a`, `b` and its parts: invariance sum_i (1 - C_ii)^2 / d, redundancy (the rest)."
-    bt, inv = float(barlow_twins_loss(a, b, lambd)), float(barlow_twins_loss(a, b, 0.0))
+    bt, inv = barlow_twins_loss(a, b, lambd).item(), barlow_twins_loss(a, b, 0.0).item()
     return dict(bt=bt, invariance=inv, redundancy=bt - inv)
 
 
