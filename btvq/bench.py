@@ -113,6 +113,7 @@ def top_ops(step: Callable, device: torch.device, n_ops: int = 15, steps: int = 
                  calls=e.count // steps)
             for e in events[:n_ops]]
 
+# %% ../nbs/12_bench.ipynb #b364b234
 VARIANTS = {  # name -> (stock layers and allocator, bf16 autocast, torch.compile)
     'stock': dict(stock=True, amp=False, compile=False),
     'fast': dict(stock=False, amp=False, compile=False),
@@ -344,6 +345,7 @@ def _decoder_table(res: dict) -> list[str]:
             *markdown_lines(['length', 'model', 'variant', 'GFLOP thesis', 'GFLOP authors', 'step thesis (s)',
                         'step authors (s)', 'time saved'], out)]
 
+# %% ../nbs/12_bench.ipynb #6b9886c8
 def bench_markdown(res: dict) -> str:
     "The benchmark as Markdown: machine, peaks, variants side by side, decoders, all rows, operators, probe, sweep."
     m, p, s = res['machine'], res['peaks'], res['settings']
@@ -400,6 +402,7 @@ def bench_markdown(res: dict) -> str:
                              f"{q['eval_s']:.0f}", f"{q['total_s']:.0f}") for q in pr])
     return '\n'.join(lines) + '\n'
 
+# %% ../nbs/12_bench.ipynb #186a94e9
 def write_results(res: dict, out_dir: str | Path, smoke: bool = False) -> list[Path]:
     "Write `bench-<machine>.json` and `.md` (plus `latest.*` copies unless `smoke`) to `out_dir`."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
@@ -481,6 +484,7 @@ def select_cells(rows: Sequence[dict], datasets: Sequence[str], gammas: Sequence
         chosen = trial
     return chosen
 
+# %% ../nbs/12_bench.ipynb #22e6fb28
 def gpu_study(out: str | Path | None = None, bench_kwargs: dict | None = None, profile: str = 'full',
               budget_s: float = 480, jobs: int = 4, datasets: Sequence[str] = ('study',),
               gammas: Sequence[float] = (0, 0.5, 1, 2), data_root: str | None = None, smoke: bool = False,

@@ -84,6 +84,7 @@ class _Done:
     def done(self) -> bool: return True
     def result(self): return self._result
 
+# %% ../nbs/10_sweep.ipynb #4ad66fa7
 def _hms(s: float) -> str:
     return str(timedelta(seconds=round(s))) if math.isfinite(s) else '?'
 
@@ -108,6 +109,7 @@ def _name(r: dict) -> str:
     "How a progress line names a run."
     return f"{r['dataset']} {r['label']} seed={r['seed']}"
 
+# %% ../nbs/10_sweep.ipynb #715999e5
 def reevaluate_finished(cfgs: list[RunConfig]) -> pd.DataFrame:
     "`btvq.experiment.reevaluate` every finished run of `cfgs`, one after the other, printing progress."
     done, rows = [c for c in cfgs if finished(c)], []
@@ -119,6 +121,7 @@ def reevaluate_finished(cfgs: list[RunConfig]) -> pd.DataFrame:
         print(f"[{i}/{len(done)}] {_name(rows[-1])}: re-evaluated in {_hms(rows[-1]['seconds'])}", flush=True)
     return pd.DataFrame(rows, columns=['dataset', 'label', 'seed', 'profile', 'status', 'seconds', 'run_dir'])
 
+# %% ../nbs/10_sweep.ipynb #d88406c6
 def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str = 'cpu', sets: Sequence[str] = (),
           study: Sequence[str] | None = None, longest_first: bool = False, out_dir: str | None = None,
           executor: str = 'inline', jobs: int = 1, force: bool = False, dry_run: bool = False, device: str = 'auto',

@@ -245,6 +245,7 @@ def _default_probe() -> Callable:
     from btvq.probe import probe_model
     return probe_model
 
+# %% ../nbs/07_train.ipynb #30a226fc
 def fit(model: nn.Module, data, cfg: TrainConfig | None = None, out_dir: str | Path | None = None,
         resume: bool = False, probe_fn: Callable | None = None, callback: Callable | None = None) -> pd.DataFrame:
     "Train `model` on `data` (UCRData or arrays) as `cfg` says; return the history (one row per evaluation). `callback(step, out, model, opt)` runs after each optimiser step, before the schedule moves on."
