@@ -18,8 +18,8 @@ from btvq.report import (HEADLINE_METRICS, RAW, README_END, README_START, UNTRAI
 
 
 def report(*args: str, cwd) -> subprocess.CompletedProcess:
-    "Run the report command line in `cwd` with a non-interactive matplotlib backend."
-    env = dict(os.environ, MPLBACKEND='Agg')
+    "Run the report command line in `cwd` with a non-interactive matplotlib backend and no peers' environment."
+    env = dict(os.environ, MPLBACKEND='Agg', BTVQ_PEERS_PYTHON=str(Path(cwd) / 'no-peers-python'))
     return subprocess.run([sys.executable, '-m', 'btvq.report', *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
@@ -81,6 +81,10 @@ def test_custom_dataset_gets_reference_points(tmp_path):
     r = report('--runs', 'runs', '--out', 'results', '--aug-dataset', '', '--data-root', 'data', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert re.search(r'reference points of MyToy \(n_kmeans=2\): computed in \d+ s', r.stdout)
+    peers_line = [line for line in r.stdout.splitlines() if line.startswith('peers not computed')]
+    assert peers_line == [f"peers not computed, $BTVQ_PEERS_PYTHON ({tmp_path / 'no-peers-python'}) is no file (`bash "
+                          "tools/peers-env.sh` makes .venv-peers; or set $BTVQ_PEERS_PYTHON): MiniRocket: MyToy seeds 0 1 2; "
+                          "TS2Vec: MyToy seeds 0 1 2; their columns show what is cached"]   # one line, and the report goes on
     cache = json.loads((tmp_path / 'reference' / 'MyToy.json').read_text())
     assert list(cache['probes']['n_kmeans=2']['untrained']) == ['0']
     headline = (tmp_path / 'results' / 'headline.csv').read_text()
@@ -90,6 +94,28 @@ def test_custom_dataset_gets_reference_points(tmp_path):
     r = report('--runs', 'runs', '--out', 'results', '--aug-dataset', '', cwd=tmp_path)   # no data: the cache serves
     assert r.returncode == 0 and 'computed' not in r.stdout
     assert (tmp_path / 'results' / 'headline.csv').read_text() == headline
+
+
+def test_cached_peers_are_reference_columns(tmp_path):
+    "A peers' cache (the layout `btvq.peers` writes) adds MiniRocket and TS2Vec columns, the pipeline check and the cost figure."
+    make_fake_runs(tmp_path / 'runs', datasets=('MyToy',), gammas=(0, 1), metrics=HEADLINE_METRICS)
+    seed = lambda acc: dict(probe=dict(svm_acc=acc, knn1_acc=acc, knn5_acc=acc), own=dict(acc=acc),
+                            seconds=dict(fit=1.0, encode=0.5))
+    cache = dict(format=1, dataset='MyToy', data={}, probe=dict(n_kmeans=2),
+                 peers=dict(minirocket=dict(versions={}, settings={}, seeds={'0': seed(0.9), '1': seed(0.92)}),
+                            ts2vec=dict(versions={}, settings={}, seeds={'0': seed(0.8)})))
+    (tmp_path / 'reference' / 'peers').mkdir(parents=True)
+    (tmp_path / 'reference' / 'peers' / 'MyToy.json').write_text(json.dumps(cache))
+    r = report('--runs', 'runs', '--out', 'results', '--aug-dataset', '', '--reference', 'cached', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    ht = pd.read_csv(tmp_path / 'results' / 'headline.csv', keep_default_na=False).set_index('metric')
+    assert list(ht.columns[3:7]) == [RAW, UNTRAINED, 'MiniRocket', 'TS2Vec']
+    assert (ht.loc['flat/svm_acc', 'MiniRocket'], ht.loc['flat/svm_acc', 'TS2Vec']) == ('0.910 ± 0.014', '0.800 (1 seed)')
+    stats = pd.read_csv(tmp_path / 'results' / 'stats.csv')
+    assert set(stats['versus']) == {'VQVAE', 'MiniRocket', 'TS2Vec'}   # no raw or untrained points: cached mode, no cache
+    assert {'peers_check.md', 'peers.csv', 'quality_cost_smoke.png'} <= {p.name for p in (tmp_path / 'results').iterdir()}
+    text = (tmp_path / 'results' / 'README.md').read_text()
+    assert '## MiniRocket and TS2Vec' in text and 'MiniRocket: seeds 0, 1 only (2 missing) on MyToy; TS2Vec: seed 0 only (1, 2 missing) on MyToy' in text
 
 
 def test_statistics_on_a_constructed_case(tmp_path):

@@ -22,9 +22,10 @@ from ..budget import study_budget
 from ..study import (RERUNS, STUDY_TOLERANCE, dataset_shape, describe_check, projection_check, run_cost,
                         study_plan)
 from ..config import PROFILES, default_out_dir, repo_root, setting_name, setting_order
-from .collect import BASELINE, GROUP_KEYS, STUDY_PROFILE, collect_histories, collect_runs, run_problems
+from .collect import (BASELINE, GROUP_KEYS, PEER_NAMES, RAW, STUDY_PROFILE, collect_histories, collect_runs,
+                                 run_problems)
 from .plots import budget_figures, report_figures
-from .reference import REFERENCE_MODES, collect_reference
+from .reference import REFERENCE_MODES, collect_peers, collect_reference, peer_coverage
 from .stats import BT_RATIO
 from .tables import (ablation_labels, anchors_markdown, budget_tables, extra_tables, report_tables, study_cells,
                                 study_runs, to_markdown)
@@ -32,8 +33,8 @@ from .tables import (ablation_labels, anchors_markdown, budget_tables, extra_tab
 # %% ../../nbs/11_report.ipynb #3c084bb3
 README_START, README_END = '<!-- results:start -->', '<!-- results:end -->'
 MARKER = '.btvq-report'                                   # marks a folder written (and owned) by `write_report`
-MARKDOWN_TABLES = ('coverage', 'headline', 'bt', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'budget',
-                   'cost', 'settings', 'reruns', 'scaling', 'scaling_stats')   # written as .md too
+MARKDOWN_TABLES = ('coverage', 'headline', 'bt', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'peers_check',
+                   'budget', 'cost', 'settings', 'reruns', 'scaling', 'scaling_stats')   # written as .md too
 
 # %% ../../nbs/11_report.ipynb #d17feb9b
 def svm_fits(runs: pd.DataFrame, reference: pd.DataFrame | None = None) -> tuple[int, list[str]]:
@@ -45,6 +46,7 @@ def svm_fits(runs: pd.DataFrame, reference: pd.DataFrame | None = None) -> tuple
     n = len(long)
     if reference is not None and len(reference):
         ref = reference[reference['metric'].str.endswith('svm_converged')]
+        ref = ref[~ref['reference'].isin([RAW, *PEER_NAMES.values()]) | ref['metric'].str.startswith('flat/')]   # one fit each
         ref = ref.drop_duplicates(['dataset', 'reference', 'seed', 'metric'])
         n += len(ref)
         where += [f"{r.dataset} {r.reference}" + ('' if pd.isna(r.seed) else f" seed {r.seed:g}")
@@ -78,14 +80,17 @@ def _describe(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.DataFra
         lines.append("- reference points (raw series, untrained model): "
                      + (f"**none for {', '.join(lacking)}** (data not found): their cells are empty" if lacking else
                         "every dataset"))
+        lines.append(f"- peers ({', '.join(PEER_NAMES.values())}; `btvq.peers`, cached in `outputs/reference/peers`): "
+                     + '; '.join(peer_coverage(reference, sorted(runs['dataset'].unique()))))
     return lines
 
 HOW_TO_READ = ('Cells are mean ± sample std over seeds. "(1 seed)": one run, so no spread, and never bold; "(n=k of m)": '
                "only k of the setting's runs have the metric. Bold: the best setting of a row, only where every "
                "setting has 2+ seeds and its mean beats each other mean by more than the larger of the two stds. "
                "**raw series**: the same probe on the train-normalised series; **untrained**: on the thesis-default "
-               "model at step 0 (same seeds); never bold. Accuracies are on the test split; `val_recon` is the "
-               "reconstruction loss on the test split (lower is better).")
+               "model at step 0 (same seeds); **MiniRocket**, **TS2Vec**: on those peers' features (`btvq.peers`, "
+               "their own seeds); never bold. Accuracies are on the test split; `val_recon` is the reconstruction loss "
+               "on the test split (lower is better).")
 
 def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, figures: Sequence[str],
                      runs_root: str | Path, command: str, facts: Sequence[str] = (),
@@ -115,7 +120,7 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
                 "## Across datasets\n", "Each setting against the VQVAE and the reference points, over the datasets "
                 "both have: wins/ties/losses (a tie: within the larger std), median difference (setting − other), "
                 "two-sided Wilcoxon signed-rank p of the paired dataset means.\n", to_markdown(tables['stats']) + '\n',
-                "## Published numbers\n", anchors_markdown(tables['anchors']) + '\n',
+                "## Published numbers\n", anchors_markdown(tables['anchors']) + '\n', *_peers_section(tables, figures),
                 *_reruns_section(tables.get('reruns')), *_scaling_section(tables.get('scaling'), tables.get('scaling_stats')),
                 *(["## Training budget\n", f"Learning curves on a validation part of TRAIN; budget: the smallest step "
                    f"S whose reconstruction loss is within the tolerance of its value at 4 S (`btvq.budget`). The "
@@ -124,8 +129,21 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
                 "## Tables\n",
                 *(f"- [{k}.csv]({k}.csv)" + (f", [{k}.md]({k}.md)" if k in MARKDOWN_TABLES else '') for k in tables),
                 '']
-    if figures: text += ["## Figures\n", *(f"### {f}\n\n![{f}]({f})\n" for f in figures)]
+    rest = [f for f in figures if not (f.startswith('quality_cost_') and 'peers_check' in tables)]   # those: shown above
+    if rest: text += ["## Figures\n", *(f"### {f}\n\n![{f}]({f})\n" for f in rest)]
     return '\n'.join(text)
+
+def _peers_section(tables: dict, figures: Sequence[str]) -> list[str]:
+    "The 'MiniRocket and TS2Vec' section: the pipeline check, the median gaps, quality against cost."
+    if 'peers_check' not in tables: return []
+    return ["## MiniRocket and TS2Vec\n", "What a practitioner would use instead of discrete latents (`btvq.peers`): their "
+            "probe numbers are columns of the headline and of the tests across datasets above. First a check of their "
+            "pipeline: each peer's own classifier run here (MiniRocket: ridge; TS2Vec: an RBF SVM with a grid search over "
+            "C; mean ± std over its seeds) beside its published accuracy (`anchors`), the difference ours − published "
+            "(Δ), and in the last row each peer's median Δ.\n", to_markdown(tables['peers_check']) + '\n',
+            *(f"Quality against cost (`{f}`): flat-latent linear-SVM accuracy of the headline settings against the wall "
+              f"seconds of a run, and the same probe on the peers' features against the CPU seconds they took to fit and "
+              f"encode.\n\n![{f}]({f})\n" for f in figures if f.startswith('quality_cost_'))]
 
 def _reruns_section(t: pd.DataFrame | None) -> list[str]:
     "The 'Reruns of seed 0' section: how many reproduced exactly, the table."
@@ -195,8 +213,9 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     reruns = collect_runs(reruns_root, strict=strict)
     curves = collect_histories(runs_root, split='validation')
     ref = collect_reference(runs, data_root, ref_dir, reference) if len(runs) else None
+    peers = collect_peers(sorted(runs['dataset'].unique()), ref_dir) if len(runs) else None
     cost = projection_check([runs_root / p for p in runs.loc[runs['profile'] == STUDY_PROFILE, 'path']])
-    tables = report_tables(runs, ref, planned=study_cells()) | budget_tables(curves) | extra_tables(all_runs, reruns)
+    tables = report_tables(runs, ref, planned=study_cells(), peers=peers) | budget_tables(curves) | extra_tables(all_runs, reruns)
     if len(cost): tables['cost'] = cost.round(2)
     curve_runs = collect_runs(runs_root, split='validation')
     facts = study_facts(runs, curve_runs, tables.get('budget'), tables.get('cost')) if len(runs) else []
@@ -209,7 +228,7 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
             df.to_csv(tmp / f'{name}.csv', index=False)
             if name in MARKDOWN_TABLES:
                 (tmp / f'{name}.md').write_text((anchors_markdown(df) if name == 'anchors' else to_markdown(df)) + '\n')
-        figs = report_figures(runs, histories, ref, aug_dataset, data_root, reruns_root, reruns, all_runs) | budget_figures(curves)
+        figs = report_figures(runs, histories, ref, aug_dataset, data_root, reruns_root, reruns, all_runs, peers) | budget_figures(curves)
         for name, fig in figs.items(): fig.savefig(tmp / name, dpi=100)
         (tmp / 'README.md').write_text(summary_markdown(runs, histories, tables, list(figs), _show(runs_root), command, facts,
                                                             problems))
@@ -265,8 +284,8 @@ def readme_block(headline: pd.DataFrame | None, stats: pd.DataFrame | None, runs
     "What goes between the README markers: facts, headline, each setting vs the VQVAE, published numbers beside ours."
     if headline is None or headline.empty: return f"_No results yet: no runs found under `{runs_root}`._"
     text = ''.join(f"{line}\n" for line in facts) + ('\n' if facts else '') + (
-            f"Raw series and untrained model (references), VQVAE (γ = 0) and BT-VQVAE; mean ± std over seeds, bold "
-            f"only beyond the seeds' spread; all tables and figures, and how to read them: [{link}]({link}).\n\n"
+            f"Raw series, untrained model and, where cached, MiniRocket and TS2Vec (references), VQVAE (γ = 0) and "
+            f"BT-VQVAE; mean ± std over seeds, bold only beyond the seeds' spread; all tables and figures, and how to read them: [{link}]({link}).\n\n"
             + to_markdown(headline))
     ablation = {setting_name(l) for l in ablation_labels()}
     vs = stats[(stats['versus'] == setting_name(BASELINE)) & ~stats['setting'].isin(ablation)] if stats is not None else stats
@@ -311,7 +330,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                    'reference points (default: $BTVQ_UCR_DIR, the download cache, the package)')
     p.add_argument('--reference-dir', default=None, help='cache of the reference points (default: <runs>/../reference)')
     p.add_argument('--reference', default='update', choices=REFERENCE_MODES,
-                   help='compute missing or stale reference points (update), all of them (refresh) or none (cached)')
+                   help="compute missing or stale reference points (update), all of them (refresh) or none (cached); "
+                        "unless cached, the peers' missing seeds (0 1 2) too, in their environment ($BTVQ_PEERS_PYTHON, "
+                        "else .venv-peers)")
     p.add_argument('--strict', action='store_true', help='stop at an unreadable run instead of leaving it out (and listing it)')
     a = p.parse_args(argv)
     write_report(a.runs, a.out, a.aug_dataset, a.readme, a.data_root, a.reference_dir, a.reference, a.strict)

@@ -6,7 +6,7 @@
 from __future__ import annotations   # the code follows, from nbs/11_report.ipynb
 
 # %% auto #0
-__all__ = ['META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METRICS', 'DEFAULT_METRICS', 'HEADLINE_METRICS', 'TRAJECTORY_METRICS', 'RAW', 'UNTRAINED', 'BASELINE', 'HISTORY_META', 'PROBLEM_COLUMNS', 'make_fake_runs', 'keys_from_path', 'load_run', 'collect_runs', 'collect_histories', 'run_problems', 'metric_columns', 'select_metrics', 'complete_runs']
+__all__ = ['META_COLUMNS', 'HISTORY_AXES', 'GROUP_KEYS', 'PROBE_METRICS', 'DEFAULT_METRICS', 'HEADLINE_METRICS', 'TRAJECTORY_METRICS', 'RAW', 'UNTRAINED', 'PEER_NAMES', 'REFERENCES', 'BASELINE', 'HISTORY_META', 'PROBLEM_COLUMNS', 'make_fake_runs', 'keys_from_path', 'load_run', 'collect_runs', 'collect_histories', 'run_problems', 'metric_columns', 'select_metrics', 'complete_runs']
 
 # %% ../../nbs/11_report.ipynb #a1c0de05
 import json
@@ -32,9 +32,10 @@ DEFAULT_METRICS = ('val_recon', *(f'{z}/{m}' for z in KINDS for m in PROBE_METRI
 HEADLINE_METRICS = ('flat/svm_acc', 'flat/knn1_acc', 'flat/knn5_acc', 'val_recon')
 TRAJECTORY_METRICS = ('val_recon', *(f"{CHEAP_PROBE['kinds']}/{m}" for m in ('svm_acc', 'knn1_acc', 'silhouette',
                       'intrinsic_dim')), 'perplexity')  # what every evaluation measures, the cheap ones too
-RAW, UNTRAINED = 'raw series', 'untrained'                # the reference columns
+RAW, UNTRAINED = 'raw series', 'untrained'                # the study's own reference points
+PEER_NAMES = {'minirocket': 'MiniRocket', 'ts2vec': 'TS2Vec'}   # the peers (`btvq.peers.PEERS`) by display name
+REFERENCES = (RAW, UNTRAINED, *PEER_NAMES.values())       # the reference columns, in table order
 BASELINE = 'gamma=0'                                      # label of the VQVAE with the thesis defaults
-
 
 # %% ../../nbs/11_report.ipynb #cb5ff55d
 def make_fake_runs(root: str | Path, datasets: Sequence[str] = ('A', 'B'), gammas: Sequence[float] = (0, 0.5),

@@ -6,7 +6,7 @@
 from __future__ import annotations   # the code follows, from nbs/11_report.ipynb
 
 # %% auto #0
-__all__ = ['plot_trajectories', 'plot_augmentations', 'budget_figures', 'report_figures']
+__all__ = ['PEER_MARKERS', 'plot_trajectories', 'plot_augmentations', 'plot_quality_cost', 'budget_figures', 'report_figures']
 
 # %% ../../nbs/11_report.ipynb #a1c0de13
 import math
@@ -21,10 +21,10 @@ from ..budget import plot_learning_curves
 from ..config import PROFILES, setting_name, setting_order
 from ..data import load_ucr
 from ..figures import chapter_figures
-from .collect import (RAW, STUDY_PROFILE, TRAJECTORY_METRICS, UNTRAINED, _check_runs, complete_runs,
-                                 select_metrics)
+from .collect import (PEER_NAMES, RAW, STUDY_PROFILE, TRAJECTORY_METRICS, UNTRAINED, _check_runs,
+                                 complete_runs, select_metrics)
 from .reference import REFERENCE_COLUMNS
-from .stats import with_bt_ratio
+from .stats import quality_cost, with_bt_ratio
 from ..scaling import plot_scaling, scaling_table
 
 if TYPE_CHECKING: from matplotlib.figure import Figure
@@ -112,6 +112,40 @@ def plot_augmentations(x, seed: int = 0, title: str = '') -> Figure:
     if title: fig.suptitle(title)
     return fig
 
+# %% ../../nbs/11_report.ipynb #71ec85f2
+_MARKERS = ('o', 's', 'D', 'v', 'p', 'h')               # our settings, in order
+PEER_MARKERS = {'MiniRocket': '*', 'TS2Vec': 'P'}      # the peers: shapes no setting has
+
+def plot_quality_cost(runs: pd.DataFrame, reference: pd.DataFrame | None, peers: pd.DataFrame | None,
+                      profile: str | None = None) -> Figure:
+    "Flat-latent linear-SVM accuracy of our headline settings and the peers' against seconds (log): a marker per method, a colour per dataset."
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    runs, profile = _one_profile(runs, profile)
+    qc = quality_cost(runs, reference, peers, profile)
+    if qc.empty: raise ValueError(f"no headline setting with flat/svm_acc and no peer in profile {profile!r}: nothing to draw")
+    datasets, methods = sorted(qc['dataset'].unique()), list(dict.fromkeys(qc['method']))
+    colour = dict(zip(datasets, plt.get_cmap('tab10' if len(datasets) <= 10 else 'tab20').colors))
+    ours = iter(_MARKERS)
+    marker = {m: PEER_MARKERS.get(m) or next(ours, 'o') for m in methods}
+    fig, ax = plt.subplots(figsize=(11, 5.6), layout='constrained')
+    for (ds, m), g in qc.groupby(['dataset', 'method'], sort=False):
+        peer = m in PEER_MARKERS
+        ax.scatter(g['seconds'], g['accuracy'], marker=marker[m], s=150 if peer else 55, color=colour[ds],
+                   edgecolors='k', linewidths=0.5, alpha=0.9, zorder=3 if peer else 2)
+    ax.set_xscale('log')
+    ax.grid(True, which='major', alpha=0.3)
+    ax.set(ylabel='linear-SVM test accuracy (flat latents; the peers: their features)',
+           xlabel='seconds (log scale), means over seeds. The peers: CPU seconds to fit and encode both splits (their '
+                  'cache);\nour settings: wall seconds of a whole run, training and evaluations (wall_time_s)')
+    ax.set_title(f"Linear-SVM test accuracy against cost, profile {profile!r}", fontsize=10)
+    mark = lambda m: Line2D([], [], ls='none', marker=marker[m], color='0.35', markeredgecolor='k',
+                            markersize=11 if m in PEER_MARKERS else 7)
+    dot = lambda ds: Line2D([], [], ls='none', marker='o', color=colour[ds], markersize=7)
+    fig.legend([mark(m) for m in methods], methods, title='method', loc='outside right upper', fontsize=8)
+    fig.legend([dot(d) for d in datasets], datasets, title='dataset', loc='outside right lower', fontsize=8)
+    return fig
+
 # %% ../../nbs/11_report.ipynb #a1c0de15
 def budget_figures(curves: pd.DataFrame) -> dict[str, Figure]:
     "{'learning_curves.png': ...} of the finished validation histories, the study profile's budget marked ({} without any)."
@@ -131,11 +165,15 @@ def _untrained_metrics(reference: pd.DataFrame | None, seed: int = 0) -> dict[st
 def report_figures(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.DataFrame | None = None,
                    aug_dataset: str | None = 'GunPoint', data_root: str | Path | None = None,
                    reruns_root: str | Path | None = None, reruns: pd.DataFrame | None = None,
-                   all_runs: pd.DataFrame | None = None) -> dict[str, Figure]:
-    "Figures by file name: augmentations, the chapter's (γ, reconstructions, latent maps: `btvq.figures`), budget scaling, trajectories."
+                   all_runs: pd.DataFrame | None = None, peers: pd.DataFrame | None = None) -> dict[str, Figure]:
+    "Figures by file name: augmentations, the chapter's (γ, reconstructions, latent maps: `btvq.figures`), quality against cost, budget scaling, trajectories."
     figs = {}
     for profile in sorted(runs['profile'].unique()) if len(runs) else []:
         figs |= chapter_figures(with_bt_ratio(runs), profile, reruns_root, reruns, _untrained_metrics(reference))
+        peered = reference is not None and (reference['reference'].isin(PEER_NAMES.values())
+                                            & (reference['profile'] == profile)).any()
+        if peered and peers is not None and len(peers):
+            figs[f'quality_cost_{_safe(profile)}.png'] = plot_quality_cost(runs, reference, peers, profile)
     scaling = scaling_table(with_bt_ratio(all_runs)) if all_runs is not None and len(all_runs) else pd.DataFrame()
     if len(scaling): figs['budget_scaling.png'] = plot_scaling(scaling)
     if aug_dataset:

@@ -6,11 +6,14 @@
 from __future__ import annotations   # the code follows, from nbs/11_report.ipynb
 
 # %% auto #0
-__all__ = ['REFERENCE_VERSION', 'REFERENCE_COLUMNS', 'REFERENCE_MODES', 'probe_settings', 'raw_reference', 'untrained_reference', 'reference_points', 'collect_reference']
+__all__ = ['REFERENCE_VERSION', 'REFERENCE_COLUMNS', 'REFERENCE_MODES', 'PEER_SEEDS', 'probe_settings', 'raw_reference', 'untrained_reference', 'reference_points', 'collect_reference', 'peers_python', 'peers_command', 'compute_peers', 'collect_peers', 'peer_coverage']
 
 # %% ../../nbs/11_report.ipynb #a1c0de08
 import json
 import math
+import os
+import shlex
+import subprocess
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -20,14 +23,15 @@ import pandas as pd
 
 import btvq
 from ..common import git_commit
-from ..config import PROFILES, ModelConfig, default_out_dir
+from ..config import PROFILES, ModelConfig, default_out_dir, repo_root
 from ..data import load_ucr
-from .collect import KINDS, RAW, UNTRAINED
+from .collect import KINDS, PEER_NAMES, RAW, UNTRAINED
 
 # %% ../../nbs/11_report.ipynb #c675ca6c
 REFERENCE_VERSION = 1                                     # bump when the probe's numbers change
 REFERENCE_COLUMNS = ('dataset', 'profile', 'reference', 'seed', 'metric', 'value')
 REFERENCE_MODES = ('update', 'refresh', 'cached')   # compute what is missing or stale | everything | nothing
+PEER_SEEDS = (0, 1, 2)                              # the seeds of each peer a report asks for (`collect_peers` below)
 
 def probe_settings(profile: str) -> dict:
     "Keyword arguments of `btvq.probe` in runs of `profile` (none for an unknown profile)."
@@ -61,6 +65,10 @@ def _provenance() -> dict:
     return dict(btvq=btvq.__version__, torch=torch.__version__, numpy=np.__version__, sklearn=sklearn.__version__,
                 git_commit=git_commit())
 
+def _ref_root(ref_dir: str | Path | None) -> Path:
+    "The reference points' cache folder: `ref_dir`, by default `<repo>/outputs/reference` (the peers' in its `peers`)."
+    return Path(ref_dir) if ref_dir is not None else default_out_dir().parent / 'reference'
+
 def _load_data(dataset: str, data_root: str | Path | None, log: Callable):
     "`load_ucr(dataset, data_root)` without downloading, or None (said in `log`) if it cannot be loaded."
     try: return load_ucr(dataset, data_root, download=False)
@@ -74,7 +82,7 @@ def reference_points(dataset: str, seeds: Sequence[int], probe_kwargs: dict | No
     "{'raw': metrics, 'untrained': {seed: metrics}} of `dataset`: cached, missing or stale ones computed (see `mode`)."
     from btvq.train import atomic_write, data_fingerprint
     if mode not in REFERENCE_MODES: raise ValueError(f"mode must be one of {REFERENCE_MODES}, got {mode!r}")
-    path = Path(ref_dir if ref_dir is not None else default_out_dir().parent / 'reference') / f'{dataset}.json'
+    path = _ref_root(ref_dir) / f'{dataset}.json'
     key, kwargs, seeds = _probe_key(probe_kwargs or {}), dict(probe_kwargs or {}), [int(s) for s in seeds]
     cache = json.loads(path.read_text()) if path.exists() else {}
     data = _load_data(dataset, data_root, log) if mode != 'cached' else None
@@ -101,11 +109,137 @@ def reference_points(dataset: str, seeds: Sequence[int], probe_kwargs: dict | No
     return dict(raw=entry['raw'] or {}, untrained={int(s): m for s, m in entry['untrained'].items() if int(s) in seeds})
 
 def collect_reference(runs: pd.DataFrame, data_root: str | Path | None = None, ref_dir: str | Path | None = None,
-                      mode: str = 'update', log: Callable = print) -> pd.DataFrame:
-    "Reference points of each (dataset, profile) of `runs`, tidy (`REFERENCE_COLUMNS`); raw: no seed, every kind."
+                      mode: str = 'update', log: Callable = print, peer_seeds: Sequence[int] = PEER_SEEDS) -> pd.DataFrame:
+    "Reference points of each (dataset, profile) of `runs`, tidy (`REFERENCE_COLUMNS`): raw (no seed) and the cached peers' seeds for every kind, untrained; unless `mode` is 'cached', the peers' missing `peer_seeds` computed first."
     rows = []
     for (ds, profile), g in runs.groupby(['dataset', 'profile']) if len(runs) else []:
         pts = reference_points(ds, sorted(g['seed'].unique()), probe_settings(profile), data_root, ref_dir, mode, log)
         rows += [(ds, profile, RAW, math.nan, f'{z}/{m}', v) for m, v in pts['raw'].items() for z in KINDS]
         rows += [(ds, profile, UNTRAINED, s, m, v) for s, ms in pts['untrained'].items() for m, v in ms.items()]
+    cells = list(runs[['dataset', 'profile']].drop_duplicates().itertuples(index=False, name=None)) if len(runs) else []
+    peers_dir = _ref_root(ref_dir) / 'peers'
+    if mode != 'cached' and cells: compute_peers(cells, peer_seeds, peers_dir=peers_dir, data_root=data_root, log=log)
+    rows += [r for ds, profile in cells for r in _peer_rows(ds, profile, peers_dir, log)]
     return pd.DataFrame(rows, columns=list(REFERENCE_COLUMNS))
+
+# %% ../../nbs/11_report.ipynb #60be67e4
+def peers_python() -> Path | None:
+    "The peers' Python: `$BTVQ_PEERS_PYTHON` if set, else `<repo>/.venv-peers/bin/python`; None if that file does not exist."
+    env, root = os.environ.get('BTVQ_PEERS_PYTHON'), repo_root()
+    path = Path(env) if env else (root / '.venv-peers' / 'bin' / 'python' if root else None)
+    return path if path is not None and path.is_file() else None
+
+def peers_command(python: str | Path, dataset: str, peer: str, seeds: Sequence[int], peers_dir: str | Path,
+                  profile: str = 'cpu', data_root: str | Path | None = None) -> list[str]:
+    "The command computing `seeds` of `peer` (a key of `PEER_NAMES`) on `dataset` into `peers_dir`, probed as `profile`'s runs."
+    if peer not in PEER_NAMES: raise ValueError(f"unknown peer {peer!r}; expected one of {list(PEER_NAMES)}")
+    if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; expected one of {sorted(PROFILES)}")
+    if not len(seeds) or not all(isinstance(s, (int, np.integer)) for s in seeds):
+        raise ValueError(f"seeds must be one or more integers, got {seeds!r}")
+    return [str(python), '-m', 'btvq.peers', '--datasets', dataset, '--peers', peer, '--seeds', *map(str, seeds),
+            '--profile', profile, '--out', str(peers_dir), *(['--data-root', str(data_root)] if data_root is not None else [])]
+
+def _probe_head(profile: str) -> dict:
+    "`profile`'s probe settings as a peers' cache stores them (what JSON reads back)."
+    return json.loads(json.dumps(probe_settings(profile)))
+
+def _cached_seeds(cache: dict | None, peer: str) -> set[int]:
+    "Seeds of `peer` in a peers' cache (`btvq.peers.load_peers`; None: no cache)."
+    return set(((cache or {}).get('peers') or {}).get(peer, {}).get('seeds', {}))
+
+def _has_data(dataset: str, data_root: str | Path | None) -> bool:
+    "Whether `dataset` loads from `data_root` (else the default places) without downloading."
+    try: load_ucr(dataset, data_root, download=False)
+    except (FileNotFoundError, ValueError): return False
+    return True
+
+def _missing_peers(cells: Sequence[tuple[str, str]], seeds: list[int], peers: Sequence[str], peers_dir: Path,
+                   data_root: str | Path | None) -> list[tuple[str, str, str, list[int]]]:
+    "(dataset, profile, peer, missing seeds) of the first cell of each dataset whose data loads and whose cache (none, or its profile's probe settings) lacks seeds."
+    from btvq.peers import load_peers
+    todo, seen = [], set()
+    for ds, profile in cells:
+        if ds in seen or profile not in PROFILES: continue
+        cache = load_peers(ds, peers_dir)
+        if cache is not None and cache.get('probe') != _probe_head(profile): continue   # another profile's: left alone
+        seen.add(ds)
+        need = [(ds, profile, p, [s for s in seeds if s not in _cached_seeds(cache, p)]) for p in peers]
+        need = [n for n in need if n[3]]
+        if need and _has_data(ds, data_root): todo += need
+    return todo
+
+def _todo_text(todo: list[tuple[str, str, str, list[int]]]) -> str:
+    "What `_missing_peers` found, per peer: 'MiniRocket: ECG5000 seeds 1 2, FordA seeds 1 2; TS2Vec: ...'."
+    by_peer = {}
+    for ds, _, p, seeds in todo:
+        by_peer.setdefault(PEER_NAMES[p], []).append(f"{ds} seed{'s' * (len(seeds) > 1)} {' '.join(map(str, seeds))}")
+    return '; '.join(f"{name}: {', '.join(items)}" for name, items in by_peer.items())
+
+def _run_logged(cmd: list[str], log: Callable) -> int:
+    "Run `cmd`, each line it prints to `log` as it comes; its exit status (a failure said in `log`)."
+    log('$ ' + shlex.join(cmd))
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as p:
+        for line in p.stdout: log(line.rstrip('\n'))
+    if p.returncode: log(f"the peers' command exited with status {p.returncode}: its cells show what is cached")
+    return p.returncode
+
+def compute_peers(cells: Sequence[tuple[str, str]], seeds: Sequence[int] = PEER_SEEDS,
+                  peers: Sequence[str] = tuple(PEER_NAMES), peers_dir: str | Path | None = None,
+                  data_root: str | Path | None = None, python: str | Path | None = None,
+                  log: Callable = print) -> list[list[str]]:
+    "Compute in the peers' environment (`python`, default `peers_python()`) the `seeds` of `peers` missing from the caches of the (dataset, profile) `cells`; the commands run."
+    unknown = [p for p in peers if p not in PEER_NAMES]
+    if unknown: raise ValueError(f"unknown peer(s) {unknown}; expected some of {list(PEER_NAMES)}")
+    if python is not None and not Path(python).is_file(): raise FileNotFoundError(f"no peers' Python at {python}")
+    peers_dir = Path(peers_dir) if peers_dir is not None else _ref_root(None) / 'peers'
+    todo = _missing_peers(cells, [int(s) for s in seeds], peers, peers_dir, data_root)
+    if not todo: return []
+    python = python if python is not None else peers_python()
+    if python is None:
+        from btvq.peers import SETUP
+        env = os.environ.get('BTVQ_PEERS_PYTHON')
+        why = f"$BTVQ_PEERS_PYTHON ({env}) is no file" if env else "there is no peers' environment"
+        log(f"peers not computed, {why} (`{SETUP}` makes .venv-peers; or set $BTVQ_PEERS_PYTHON): {_todo_text(todo)}; "
+            "their columns show what is cached")
+        return []
+    cmds = [peers_command(python, ds, p, s, peers_dir, profile, data_root) for ds, profile, p, s in todo]
+    for cmd in cmds: _run_logged(cmd, log)
+    return cmds
+
+def _peer_rows(dataset: str, profile: str, peers_dir: Path, log: Callable) -> list[tuple]:
+    "`REFERENCE_COLUMNS` rows of the peers cached for `dataset` with `profile`'s probe settings: each probe metric of each seed, for every kind."
+    from btvq.peers import load_peers
+    cache = load_peers(dataset, peers_dir)
+    if cache is None: return []
+    if cache.get('probe') != _probe_head(profile):
+        log(f"peers of {dataset}: cached with the probe settings {cache.get('probe')}, not those of profile {profile} "
+            f"({_probe_head(profile)}): left out of its tables")
+        return []
+    return [(dataset, profile, PEER_NAMES[p], s, f'{z}/{m}', float(v)) for p, e in cache['peers'].items() if p in PEER_NAMES
+            for s, res in sorted(e['seeds'].items()) for m, v in res['probe'].items() for z in KINDS]
+
+def collect_peers(datasets: Sequence[str], ref_dir: str | Path | None = None) -> pd.DataFrame:
+    "Every cached number of the peers of `datasets` (`btvq.peers.peers_frame` of `<ref_dir>/peers`: probe, own, seconds), peers by display name."
+    from btvq.peers import peers_frame
+    frame = peers_frame(list(datasets), _ref_root(ref_dir) / 'peers')
+    return frame.assign(peer=frame['peer'].map(lambda p: PEER_NAMES.get(p, p)))
+
+def peer_coverage(reference: pd.DataFrame | None, datasets: Sequence[str], seeds: Sequence[int] = PEER_SEEDS) -> list[str]:
+    "Per peer, which of `seeds` `reference` has on `datasets`, in words: 'TS2Vec: seed 0 only (1, 2 missing) on A, B; no seed on C'."
+    every, lines = list(datasets), []
+    for name in PEER_NAMES.values():
+        r = reference[reference['reference'] == name] if reference is not None else pd.DataFrame(columns=['dataset', 'seed'])
+        groups = {}
+        for ds in every:
+            have = set(r.loc[r['dataset'] == ds, 'seed'].astype(int))
+            groups.setdefault(tuple(s for s in seeds if s in have), []).append(ds)
+        lines.append(f"{name}: " + '; '.join(f"{_seeds_text(k, seeds)} on " + (
+            f"all {len(ds)} datasets" if len(ds) == len(every) > 1 else ', '.join(ds)) for k, ds in groups.items()))
+    return lines
+
+def _seeds_text(have: tuple[int, ...], seeds: Sequence[int]) -> str:
+    "'seeds 0, 1, 2', 'seed 0 only (1, 2 missing)' or 'no seed', of `seeds`."
+    missing = [s for s in seeds if s not in have]
+    if not have: return 'no seed'
+    listed = f"seed{'s' * (len(have) > 1)} {', '.join(map(str, have))}"
+    return listed if not missing else f"{listed} only ({', '.join(map(str, missing))} missing)"

@@ -6,7 +6,7 @@
 from __future__ import annotations   # the code follows, from nbs/11_report.ipynb
 
 # %% auto #0
-__all__ = ['BT_RATIO', 'STATS_COLUMNS', 'summarize', 'setting_summary', 'best_beyond_spread', 'with_bt_ratio', 'seconds_per_run', 'holm', 'paired_stats', 'describe_stat', 'direction']
+__all__ = ['BT_RATIO', 'STATS_COLUMNS', 'QUALITY_COST_COLUMNS', 'summarize', 'setting_summary', 'best_beyond_spread', 'with_bt_ratio', 'seconds_per_run', 'holm', 'paired_stats', 'describe_stat', 'quality_cost', 'direction']
 
 # %% ../../nbs/11_report.ipynb #a1c0de0a
 import math
@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import direction, setting_name, setting_order
-from .collect import BASELINE, GROUP_KEYS, HEADLINE_METRICS, RAW, UNTRAINED, _check_runs, select_metrics
+from ..study import headline_labels
+from .collect import (BASELINE, GROUP_KEYS, HEADLINE_METRICS, PEER_NAMES, RAW, REFERENCES, _check_runs,
+                                 select_metrics)
 
 _all_ = ['direction']   # `btvq.config.direction`, public here too: +1 if higher is better, -1 if lower, 0 if neither
 
@@ -51,6 +53,8 @@ def setting_summary(runs: pd.DataFrame, metrics: Sequence[str] | None = None,
          .reset_index().rename(columns={'reference': 'column'}).assign(label='', kind='reference'))
     r.loc[r['column'] == RAW, ['std', 'n']] = math.nan
     r['seeds'] = r['n']
+    rank = r['column'].map({c: i for i, c in enumerate(REFERENCES)}).fillna(len(REFERENCES))
+    r = r.iloc[np.lexsort((rank, r['profile'], r['dataset']))]             # the references in table order
     return pd.concat([r, s], ignore_index=True)[[*s.columns]]
 
 # %% ../../nbs/11_report.ipynb #a1c0de0d
@@ -88,9 +92,9 @@ def holm(p: Sequence[float]) -> np.ndarray:
     return out
 
 def _pairs(settings: list[str], present: set[str]) -> list[tuple[str, str]]:
-    "(a, b) pairs compared across datasets: each other setting vs the VQVAE, each setting vs each reference."
+    "(a, b) pairs compared across datasets: each other setting vs the VQVAE, each setting vs each reference (`REFERENCES`)."
     base = setting_name(BASELINE)
-    pairs = [(a, base) for a in settings if a != base] + [(a, r) for r in (RAW, UNTRAINED) for a in settings]
+    pairs = [(a, base) for a in settings if a != base] + [(a, r) for r in REFERENCES for a in settings]
     return [(a, b) for a, b in pairs if a in present and b in present]
 
 def paired_stats(runs: pd.DataFrame, reference: pd.DataFrame | None = None,
@@ -126,3 +130,24 @@ def describe_stat(row: pd.Series) -> str:
     return (f"{row['setting']} vs {row['versus']}: better on {row['wins']} of {row['datasets']} datasets, worse on "
             f"{row['losses']}{ties} (median difference {row['median_diff']:+.3g}, {better} is better; Wilcoxon "
             f"p = {row['p']:.2g}, Holm-adjusted {row['p_holm']:.2g})")
+
+# %% ../../nbs/11_report.ipynb #32b25d06
+QUALITY_COST_COLUMNS = ('dataset', 'method', 'kind', 'seconds', 'accuracy', 'n')
+
+def quality_cost(runs: pd.DataFrame, reference: pd.DataFrame | None, peers: pd.DataFrame | None,
+                 profile: str) -> pd.DataFrame:
+    "Per dataset: our headline settings' flat linear-SVM accuracy and wall seconds per run, each peer's probe accuracy and CPU seconds to fit and encode; means over seeds."
+    _check_runs(runs)
+    ours = runs[(runs['profile'] == profile) & runs['label'].isin(headline_labels())].dropna(subset=['flat/svm_acc'])
+    ours = ours.groupby(['dataset', 'label'], as_index=False).agg(
+        seconds=('wall_time_s', 'mean'), accuracy=('flat/svm_acc', 'mean'), n=('seed', 'size'))
+    ours = ours.assign(method=ours['label'].map(setting_name), kind='setting')
+    rows = [ours.sort_values('label', key=lambda l: l.map(setting_order(ours['label']).index), kind='stable')]
+    if reference is not None and peers is not None and len(reference) and len(peers):
+        acc = reference[(reference['profile'] == profile) & reference['reference'].isin(PEER_NAMES.values())
+                        & (reference['metric'] == 'flat/svm_acc')].rename(columns={'reference': 'method'})
+        acc = acc.groupby(['dataset', 'method'])['value'].agg(accuracy='mean', n='count')
+        cost = peers[peers['metric'].isin(['seconds/fit', 'seconds/encode'])].rename(columns={'peer': 'method'})
+        cost = cost.groupby(['dataset', 'method', 'seed'])['value'].sum().groupby(['dataset', 'method']).mean()
+        rows.append(acc.join(cost.rename('seconds'), how='inner').reset_index().assign(kind='peer'))
+    return pd.concat(rows, ignore_index=True)[list(QUALITY_COST_COLUMNS)]

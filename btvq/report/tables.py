@@ -6,7 +6,7 @@
 from __future__ import annotations   # the code follows, from nbs/11_report.ipynb
 
 # %% auto #0
-__all__ = ['ANCHORS', 'ANCHOR_COLUMNS', 'format_mean_std', 'format_cell', 'results_table', 'comparison_table', 'ablation_labels', 'ablation_table', 'bt_learning_table', 'headline_table', 'coverage_table', 'study_cells', 'to_markdown', 'load_anchors', 'anchors_table', 'anchors_markdown', 'budget_tables', 'report_tables', 'study_runs', 'extra_tables']
+__all__ = ['ANCHORS', 'ANCHOR_COLUMNS', 'ANCHOR_FAMILIES', 'OURS', 'format_mean_std', 'format_cell', 'results_table', 'comparison_table', 'ablation_labels', 'ablation_table', 'bt_learning_table', 'headline_table', 'coverage_table', 'study_cells', 'to_markdown', 'load_anchors', 'anchor_family', 'anchors_table', 'anchors_markdown', 'peers_published', 'peers_check', 'budget_tables', 'report_tables', 'study_runs', 'extra_tables']
 
 # %% ../../nbs/11_report.ipynb #a1c0de11
 import math
@@ -22,8 +22,8 @@ from ..budget import curve_budgets
 from ..study import ABLATION_DATASETS, MAIN_PARTS, STUDY, STUDY_TOLERANCE, study_plan
 from ..common import markdown_lines
 from ..config import setting_name, setting_order, settings_table
-from .collect import (GROUP_KEYS, HEADLINE_METRICS, KINDS, RAW, STUDY_PROFILE, UNTRAINED, _check_runs,
-                                 complete_runs, metric_columns, select_metrics)
+from .collect import (GROUP_KEYS, HEADLINE_METRICS, KINDS, PEER_NAMES, RAW, STUDY_PROFILE, UNTRAINED,
+                                 _check_runs, complete_runs, metric_columns, select_metrics)
 from .stats import (BT_RATIO, best_beyond_spread, direction, paired_stats, seconds_per_run, setting_summary,
                                summarize, with_bt_ratio)
 from ..scaling import SCALING_PROFILES, rerun_table, scaling_stats, scaling_table
@@ -45,8 +45,12 @@ def format_cell(mean: float, std: float, n: float, seeds: float) -> str:
 
 # %% ../../nbs/11_report.ipynb #9cbf5517
 def _columns(runs: pd.DataFrame, reference: pd.DataFrame | None) -> list[str]:
-    "Column order of the side-by-side tables: the references (if given), then the settings."
-    return [*((RAW, UNTRAINED) if reference is not None else ()), *map(setting_name, setting_order(runs['label']))]
+    "Column order of the side-by-side tables: the references (if given; a peer only where cached), then the settings."
+    if reference is None: refs = []
+    else:
+        cached = set(reference.loc[reference['dataset'].isin(runs['dataset']), 'reference'])
+        refs = [RAW, UNTRAINED, *(p for p in PEER_NAMES.values() if p in cached)]
+    return [*refs, *map(setting_name, setting_order(runs['label']))]
 
 def _with_cells(s: pd.DataFrame, bold: bool = True) -> pd.DataFrame:
     "`setting_summary` output with its formatted `cell`; if `bold`, the best setting of each row in bold."
@@ -144,12 +148,28 @@ def to_markdown(df: pd.DataFrame) -> str:
 # %% ../../nbs/11_report.ipynb #6f1a6ca7
 ANCHORS = Path(btvq.__file__).parent / 'resources' / 'anchors' / 'ucr-anchors.csv'
 ANCHOR_COLUMNS = ('dataset', 'method', 'probe', 'accuracy', 'std', 'source')
+ANCHOR_FAMILIES = {   # each published method of `ANCHORS` by family, in the order the tables show them
+    'classical': ('1NN-ED', '1NN-DTW', 'ROCKET', 'MiniRocket'),
+    'self-supervised': ('T-Loss', 'TS2Vec', 'TNC', 'TS-TCC', 'TST', 'authors VQ-VAE 2023 (thesis)',
+                        'authors BT-VQVAE gamma=1 2023 (thesis)', 'authors VQ-VAE 2024', 'authors best SSL-VQVAE 2024'),
+    'foundation model': ('MOMENT-large zero-shot',),
+    'supervised upper bound': ('ResNet (supervised)', 'FCN (supervised)', 'HIVE-COTE 2')}
+OURS = 'this repository'   # the family of our own rows (methods 'btvq ...')
 _PROBES = {'svm_acc': 'linear SVM', 'knn1_acc': '1-NN'}
 _FEATURES = {'flat': 'flat z_q', 'pooled': 'pooled z_q', 'tokens': 'token histograms'}
 
 def load_anchors(path: str | Path | None = None) -> pd.DataFrame:
     "Published accuracies (dataset, method, probe, accuracy, source); by default the copy in `btvq` (`ANCHORS`)."
-    return pd.read_csv(path or ANCHORS)
+    path = path or ANCHORS
+    anchors = pd.read_csv(path)
+    missing = [c for c in ANCHOR_COLUMNS if c not in anchors and c != 'std']
+    if missing: raise ValueError(f"{path}: no column(s) {missing}; expected {[c for c in ANCHOR_COLUMNS if c != 'std']}")
+    return anchors
+
+def anchor_family(method: str) -> str:
+    "The family of a method of the published-numbers table: `OURS` for ours, its key in `ANCHOR_FAMILIES`, else 'other'."
+    if method.startswith('btvq '): return OURS
+    return next((f for f, methods in ANCHOR_FAMILIES.items() if method in methods), 'other')
 
 def _ours(s: pd.DataFrame, dataset: str, profile: str, tag: str = '') -> list[dict]:
     "Rows of `anchors_table` for our best setting and the two references on one dataset (from `setting_summary`)."
@@ -190,22 +210,52 @@ def _common_source(sources: Sequence[str]) -> str:
     return re.sub(r'\s*\([^)]*$', '', prefix) + '; per dataset in anchors.csv'
 
 def anchors_markdown(table: pd.DataFrame) -> str:
-    "`anchors_table` as a row per dataset and a column per method (ours first, then as in `ANCHORS`), then a legend."
+    "`anchors_table` as one table per family (ours first, then `ANCHOR_FAMILIES`): a row per dataset, a column per method, its legend below."
     t = table.assign(cell=[format_mean_std(a, s, 2) for a, s in zip(table['accuracy'], table['std'])],
                      probe_kind=table['probe'].str.replace(r', \d+ seeds?$', '', regex=True))
-    known = list(dict.fromkeys(load_anchors()['method']))
-    rank = lambda m: (not m.startswith('btvq '), known.index(m) if m in known else len(known))
+    families, known = [OURS, *ANCHOR_FAMILIES, 'other'], [m for ms in ANCHOR_FAMILIES.values() for m in ms]
+    rank = lambda m: (families.index(anchor_family(m)), known.index(m) if m in known else len(known))
     methods = sorted(dict.fromkeys(t['method']), key=rank)
     wide = t.pivot_table(index='dataset', columns='method', values='cell', aggfunc='first').reindex(columns=methods)
-    legend = []
-    for m in methods:
-        r = t[t['method'] == m]
-        probes = sorted(set(r['probe_kind']))
-        pick = 'setting and feature kind' if 'best' in m else 'feature kind'     # the untrained model has one setting
-        probe = '; '.join(probes) if len(probes) <= 2 else (
-            f'the best {pick} per dataset by test accuracy, an optimistic pick (which: anchors.csv)')
-        legend.append(f"- **{m}**: {probe} ({_common_source(sorted(set(r['source'])))})")
-    return to_markdown(wide.fillna('').reset_index().rename_axis(columns=None)) + '\n\n' + '\n'.join(legend)
+    blocks = []
+    for family in families:
+        cols = [m for m in methods if anchor_family(m) == family]
+        if not cols: continue
+        legend = []
+        for m in cols:
+            r = t[t['method'] == m]
+            probes = sorted(set(r['probe_kind']))
+            pick = 'setting and feature kind' if 'best' in m else 'feature kind'     # the untrained model has one setting
+            probe = '; '.join(probes) if len(probes) <= 2 else (
+                f'the best {pick} per dataset by test accuracy, an optimistic pick (which: anchors.csv)')
+            legend.append(f"- **{m}**: {probe} ({_common_source(sorted(set(r['source'])))})")
+        blocks.append(f"**{family}**\n\n" + to_markdown(wide[cols].fillna('').reset_index().rename_axis(columns=None))
+                      + '\n\n' + '\n'.join(legend))
+    return '\n\n'.join(blocks)
+
+# %% ../../nbs/11_report.ipynb #880c73e5
+def peers_published(peers: pd.DataFrame, anchors: pd.DataFrame | None = None) -> pd.DataFrame:
+    "Per dataset of `peers` (`collect_peers`) and peer: its own classifier's accuracy here (mean, std, n over seeds), the published one, ours − published."
+    anchors = load_anchors() if anchors is None else anchors
+    names = list(PEER_NAMES.values())
+    grid = pd.MultiIndex.from_product([sorted(peers['dataset'].unique()), names], names=['dataset', 'peer'])
+    own = peers[peers['metric'] == 'own/acc'].groupby(['dataset', 'peer'])['value'].agg(mean='mean', std='std', n='count')
+    pub = anchors[anchors['method'].isin(names)].set_index(['dataset', 'method'])['accuracy']
+    t = own.reindex(grid).join(pub.rename_axis(['dataset', 'peer']).rename('published')).reset_index()
+    return t.assign(diff=t['mean'] - t['published'])
+
+def peers_check(peers: pd.DataFrame, anchors: pd.DataFrame | None = None) -> pd.DataFrame:
+    "`peers_published` as a row per dataset (each peer: ours, published, Δ = ours − published), then a row of each peer's median Δ."
+    t, cols, median = peers_published(peers, anchors), {}, {'dataset': 'median Δ'}
+    for name, g in t.groupby('peer', sort=False):
+        g = g.set_index('dataset')
+        cols[f'{name} ours'] = [format_cell(m, s, n, n) for m, s, n in zip(g['mean'], g['std'], g['n'])]
+        cols[f'{name} published'] = g['published'].map(format_mean_std)
+        cols[f'{name} Δ'] = g['diff'].map(lambda d: '' if pd.isna(d) else f'{d:+.3f}')
+        d = g['diff'].dropna()
+        median[f'{name} Δ'] = f"{d.median():+.3f} ({len(d)} dataset{'s' * (len(d) != 1)})" if len(d) else ''
+    wide = pd.DataFrame(cols, index=t['dataset'].unique()).rename_axis('dataset').reset_index()
+    return pd.concat([wide, pd.DataFrame([median])], ignore_index=True).fillna('')
 
 # %% ../../nbs/11_report.ipynb #3c084bb2
 def budget_tables(curves: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -215,17 +265,19 @@ def budget_tables(curves: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return dict(budget=curve_budgets(done, ('val_recon', 'flat/svm_acc', 'flat/knn1_acc'), tols)) if len(done) else {}
 
 def report_tables(runs: pd.DataFrame, reference: pd.DataFrame | None = None, anchors: pd.DataFrame | None = None,
-                  planned: pd.Series | None = None) -> dict[str, pd.DataFrame]:
-    "The tables of the results chapter by name ({} without runs); `planned`: seeds per cell (`study_cells`)."
+                  planned: pd.Series | None = None, peers: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    "The tables of the results chapter by name ({} without runs); `planned`: seeds per cell (`study_cells`); `peers`: `collect_peers`."
     if runs.empty: return {}
     tables = dict(coverage=coverage_table(runs, planned), headline=headline_table(runs, reference),
                   ablation=ablation_table(runs), bt=bt_learning_table(runs),
                   stats=paired_stats(runs, reference),
                   comparison=comparison_table(runs, reference=reference),
                   results=results_table(runs, reference=reference), anchors=anchors_table(runs, reference, anchors),
+                  peers_check=peers_check(peers, anchors) if peers is not None and len(peers) else pd.DataFrame(),
                   summary=summarize(runs, metric_columns(runs)))
-    tables = {k: t for k, t in tables.items() if k not in ('ablation', 'bt') or len(t)}   # only where they ran
-    return tables | (dict(reference=reference) if reference is not None else {}) | dict(runs=runs)
+    tables = {k: t for k, t in tables.items() if k not in ('ablation', 'bt', 'peers_check') or len(t)}   # only where they ran
+    return (tables | (dict(reference=reference) if reference is not None else {})
+            | (dict(peers=peers) if peers is not None and len(peers) else {}) | dict(runs=runs))
 
 def study_runs(runs: pd.DataFrame) -> pd.DataFrame:
     "The runs of the main tables: all but the budget-scaling profiles (`btvq.scaling.SCALING_PROFILES`, a section of their own)."
