@@ -390,10 +390,14 @@ def reruns_text(ch: Chapter) -> str:
     rt = ch.extra.get('reruns')
     if rt is None: return "_No rerun has finished yet (`btvq-sweep --study rerun`)._"
     drift = rt.filter(like='drift').abs().to_numpy() > rt.filter(like='seeds std').to_numpy()
-    return (f"{_plural(len(rt), 'rerun')} so far; {int(rt['exact'].sum())} reproduced every non-timing metric exactly "
-            f"({'; '.join(sorted(set(rt.loc[rt['exact'], 'setting']))) or 'none'}). Of the others, "
-            f"{int(drift[~rt['exact'].to_numpy()].any(axis=1).sum())} drifted beyond the seeds' std on at least one "
-            "headline metric. The tables keep the committed runs; the figures use the reruns.")
+    planned, exact = len(study_plan(parts=['rerun'], out_dir='.')), int(rt['exact'].sum())
+    others, drifted = len(rt) - exact, int(drift[~rt['exact'].to_numpy()].any(axis=1).sum())
+    done = f"All {planned} planned reruns have finished" if len(rt) >= planned else f"{len(rt)} of {planned} planned reruns have finished"
+    rest = (f" Of the other {others}, {drifted} drifted beyond the seeds' std on at least one headline metric." if others
+            else " None drifted.")
+    return (f"{done}; {exact} reproduced every non-timing metric of their committed run exactly "
+            f"({'; '.join(sorted(set(rt.loc[rt['exact'], 'setting']))) or 'none'}).{rest} The tables keep the committed "
+            "runs; the figures use the reruns.")
 
 def trajectories_text(ch: Chapter, figures: Sequence[str]) -> str:
     "6.11: how often the runs were evaluated, and whether `figures` has trajectories to show."
