@@ -92,6 +92,7 @@ HOW_TO_READ = ('Cells are mean ± sample std over seeds. "(1 seed)": one run, so
                "their own seeds); never bold. Accuracies are on the test split; `val_recon` is the reconstruction loss "
                "on the test split (lower is better).")
 
+# %% ../../nbs/11_report.ipynb #8d8826ad
 def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, figures: Sequence[str],
                      runs_root: str | Path, command: str, facts: Sequence[str] = (),
                      problems: pd.DataFrame | None = None) -> str:
@@ -169,6 +170,7 @@ def _problems_section(problems: pd.DataFrame | None) -> list[str]:
     return ["## Runs with problems\n", f"{problems['path'].nunique()} run folders (`btvq.report.run_problems`):\n",
             to_markdown(problems) + '\n']
 
+# %% ../../nbs/11_report.ipynb #2d97e888
 def _check_owned(out: Path) -> None:
     "Refuse to replace an existing non-empty folder that `write_report` did not write."
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):

@@ -483,6 +483,7 @@ def limits_text(ch: Chapter) -> str:
           "fewer pairs to test. `btvq-report` computes the missing seeds in the peers' environment."
         if ch.peer_names else ''], '\n')
 
+# %% ../../nbs/11_report.ipynb #5aec4225
 def _significant(ch: Chapter, metric: str, up: bool) -> list[pd.Series]:
     "The BT-VQVAE settings' rows against the VQVAE on `metric` that pass Holm's p < 0.05, better (`up`) or worse."
     return [r for s in ch.bt if (r := ch.stat(metric, s, ch.vqvae)) is not None and r['p_holm'] < 0.05
@@ -500,6 +501,7 @@ def _reference_wins(ch: Chapter, versus: str) -> tuple[int, int]:
     mine = acc[acc['versus'] == versus]
     return int(((mine['p_holm'] < 0.05) & (mine['wins'] > mine['losses'])).sum()), len(mine)
 
+# %% ../../nbs/11_report.ipynb #4dacac3b
 def answer_text(ch: Chapter) -> str:
     "6.15: the answer to the thesis's question at this budget: separability, neighbours, reconstruction, references, peers."
     vqvae, gaps, seeds = ch.vqvae, ch.anchor_gaps, ch.seeds
@@ -535,6 +537,7 @@ def answer_text(ch: Chapter) -> str:
         f"All of this rests on {_plural(seeds.min(), 'seed')} per setting and {ch.epochs.min():.0f}–{ch.epochs.max():.0f} "
         "epochs: evidence to test with more seeds and the full budget, not a settled answer." if ch.one_seed else ''])
 
+# %% ../../nbs/11_report.ipynb #e85b137b
 def conclusion_text(ch: Chapter) -> str:
     "Chapter 7: the answer, its limits and what to try next, one paragraph each."
     svm_any = bool(_significant(ch, 'flat/svm_acc', True) or _significant(ch, 'flat/svm_acc', False))

@@ -153,6 +153,7 @@ def _has_data(dataset: str, data_root: str | Path | None) -> bool:
     except (FileNotFoundError, ValueError): return False
     return True
 
+# %% ../../nbs/11_report.ipynb #72368699
 def _missing_peers(cells: Sequence[tuple[str, str]], seeds: list[int], peers: Sequence[str], peers_dir: Path,
                    data_root: str | Path | None) -> list[tuple[str, str, str, list[int]]]:
     "(dataset, profile, peer, missing seeds) of the first cell of each dataset whose data loads and whose cache (none, or its profile's probe settings) lacks seeds."
@@ -206,6 +207,7 @@ def compute_peers(cells: Sequence[tuple[str, str]], seeds: Sequence[int] = PEER_
     for cmd in cmds: _run_logged(cmd, log)
     return cmds
 
+# %% ../../nbs/11_report.ipynb #af1f400f
 def _peer_rows(dataset: str, profile: str, peers_dir: Path, log: Callable) -> list[tuple]:
     "`REFERENCE_COLUMNS` rows of the peers cached for `dataset` with `profile`'s probe settings: each probe metric of each seed, for every kind."
     from btvq.peers import load_peers

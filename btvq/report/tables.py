@@ -88,6 +88,7 @@ def comparison_table(runs: pd.DataFrame, metrics: Sequence[str] | None = None,
     t['metric'] = t['metric'].astype(str)
     return t[[*rows, 'seeds', *_columns(runs, reference)]]
 
+# %% ../../nbs/11_report.ipynb #ed5fe214
 def ablation_labels() -> set[str]:
     "Labels of the study's ablation (`btvq.sweep.STUDY`) that no other part has: the headline leaves them to their own table."
     labels = lambda parts: {c.label for c in study_plan(parts=parts, out_dir='.')}
@@ -158,6 +159,7 @@ OURS = 'this repository'   # the family of our own rows (methods 'btvq ...')
 _PROBES = {'svm_acc': 'linear SVM', 'knn1_acc': '1-NN'}
 _FEATURES = {'flat': 'flat z_q', 'pooled': 'pooled z_q', 'tokens': 'token histograms'}
 
+# %% ../../nbs/11_report.ipynb #e9caf739
 def load_anchors(path: str | Path | None = None) -> pd.DataFrame:
     "Published accuracies (dataset, method, probe, accuracy, source); by default the copy in `btvq` (`ANCHORS`)."
     path = path or ANCHORS
