@@ -32,11 +32,11 @@ MODULES = {'minirocket': ('aeon.transformations.collection.convolution_based',),
            'ts2vec': ('ts2vec', 'ts2vec.tasks._eval_protocols', 'ts2vec.utils')}
 
 # %% auto #0
-__all__ = ['PEERS', 'SETUP', 'PACKAGES', 'MODULES', 'MINIROCKET', 'TS2VEC', 'FEATURES', 'PROTOCOLS', 'PEERS_FORMAT',
+__all__ = ['PEERS', 'SETUP', 'PACKAGES', 'MODULES', 'MINIROCKET', 'TS2VEC', 'FEATURES', 'PROTOCOLS', 'PEERS_FORMAT', 'OWN_KEYS',
            'PEER_COLUMNS', 'peer_module', 'peers_available', 'peer_versions', 'minirocket_features', 'ridge_protocol',
            'ts2vec_iters', 'ts2vec_features', 'svm_protocol', 'probe_features', 'peer_settings', 'peer_reference',
-           'peers_path', 'load_peers', 'save_peers', 'cache_head', 'stale_reason', 'update_peers', 'peers_frame',
-           'parse_args', 'main']
+           'peers_path', 'load_peers', 'save_peers', 'cache_head', 'stale_reason', 'seeds_to_compute', 'update_peers',
+           'peers_frame', 'parse_args', 'main']
 
 # %% ../nbs/17_peers.ipynb #9ffd0851
 def peer_module(name: str):
@@ -106,13 +106,19 @@ def ts2vec_features(x_train, x_test, seed: int, n_iters: int | None = None,
 
 # %% ../nbs/17_peers.ipynb #470aebec
 def svm_protocol(f_train, y_train, f_test, y_test) -> dict[str, float | str]:
-    "TS2Vec's classifier (upstream's `fit_svm`, from the installed package): test accuracy and the chosen C."
+    "TS2Vec's classifier (upstream's `fit_svm`): test accuracy, the chosen C, whether it converged, fits that stopped early."
     from joblib import parallel_config
-    with parallel_config(backend='sequential'), warnings.catch_warnings():
+    from sklearn.exceptions import ConvergenceWarning
+    with parallel_config(backend='sequential'), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always', ConvergenceWarning)                               # count every one
         warnings.filterwarnings('ignore', 'The `probability` parameter', FutureWarning)   # upstream's grid lists it
         svm = peer_module('ts2vec.tasks._eval_protocols').fit_svm(f_train, y_train)
+    early = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    for w in caught:
+        if w not in early: warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)   # the others as usual
     c = float(svm.C)
-    return dict(acc=float(svm.score(f_test, y_test)), C=c if np.isfinite(c) else 'inf')
+    return dict(acc=float(svm.score(f_test, y_test)), C=c if np.isfinite(c) else 'inf',
+                converged=float(svm.fit_status_ == 0), unconverged_fits=float(len(early)))
 
 # %% ../nbs/17_peers.ipynb #c1ffc8f2
 def probe_features(f_train, y_train, f_test, y_test, **probe_kwargs) -> dict[str, float]:
@@ -186,13 +192,25 @@ def stale_reason(cache: dict | None, name: str, data: UCRData, probe_kwargs: dic
         if diff or entry[k].keys() != now.keys(): return f'other {k}: ' + ', '.join(diff or [str(entry[k])])
     return ''
 
+# %% ../nbs/17_peers.ipynb #18e60427
+OWN_KEYS = {'minirocket': ('acc', 'alpha'), 'ts2vec': ('acc', 'C', 'converged', 'unconverged_fits')}   # own protocol's numbers
+
+def seeds_to_compute(cache: dict, name: str, seeds: Sequence[int]) -> dict[int, str]:
+    "The seeds of peer `name` to compute into `cache`, each with why: 'missing', or the own-protocol numbers it lacks."
+    have, todo = cache.get('peers', {}).get(name, {}).get('seeds', {}), {}
+    for seed in seeds:
+        lacking = [k for k in OWN_KEYS[name] if k not in have[seed]['own']] if seed in have else None
+        if lacking is None or lacking: todo[seed] = 'missing' if lacking is None else f"no {', '.join(lacking)}"
+    return todo
+
 # %% ../nbs/17_peers.ipynb #1023f27a
 def _progress(dataset: str, name: str, seed: int, res: dict, wall: float) -> str:
     "One line on a computed seed: CPU seconds of each step, the own protocol's and the probe's accuracies."
-    s, p = res['seconds'], res['probe']
+    s, p, own = res['seconds'], res['probe'], res['own']
     return (f"{dataset} {name} seed={seed}: CPU s fit {s['fit']:.1f}, encode {s['encode']:.1f}, probe {s['probe']:.1f}, "
-            f"own {s['own']:.1f} ({wall:.0f} s wall); own acc {res['own']['acc']:.4f}, "
-            f"probe linear SVM {p['svm_acc']:.4f}, 1-NN {p['knn1_acc']:.4f}")
+            f"own {s['own']:.1f} ({wall:.0f} s wall); own acc {own['acc']:.4f}"
+            + ('' if own.get('converged', 1) else f" (NOT CONVERGED, {own['unconverged_fits']:.0f} fits stopped early)")
+            + f", probe linear SVM {p['svm_acc']:.4f}, 1-NN {p['knn1_acc']:.4f}")
 
 def update_peers(data: UCRData, seeds: Sequence[int] = (0, 1, 2), peers: Sequence[str] = PEERS,
                  probe_kwargs: dict | None = None, ref_dir: str | Path | None = None, settings: dict | None = None,
@@ -205,8 +223,8 @@ def update_peers(data: UCRData, seeds: Sequence[int] = (0, 1, 2), peers: Sequenc
         why = stale_reason(cache, name, data, probe_kwargs, **settings.get(name, {}))
         if why and name in cache['peers']:
             log(f"{data.name} {name}: stale ({why}): computed again"); del cache['peers'][name]
-        for seed in seeds:
-            if seed in cache['peers'].get(name, {}).get('seeds', {}): continue
+        for seed, why in seeds_to_compute(cache, name, seeds).items():
+            if why != 'missing': log(f"{data.name} {name} seed={seed}: cached with {why}: computed again")
             t = time.perf_counter()
             ref = peer_reference(name, norm, (seed,), probe_kwargs, **settings.get(name, {}))
             entry = cache['peers'].setdefault(name, dict(versions=ref['versions'], settings=ref['settings'], seeds={}))

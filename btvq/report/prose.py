@@ -308,7 +308,8 @@ def peers_text(ch: Chapter) -> str:
 def peers_pipeline_text(ch: Chapter) -> str:
     "6.7: each peer's own classifier against its published accuracy, in the median and at worst ('' without peers)."
     if ch.peers is None or not len(ch.peers): return ''
-    pub = peers_published(ch.peers).dropna(subset=['diff'])
+    every = peers_published(ch.peers)
+    pub, stopped = every.dropna(subset=['diff']), every[every['not_converged'] > 0]
     gap = pub.groupby('peer', sort=False)['diff']
     far = pub.loc[pub['diff'].abs().groupby(pub['peer'], sort=False).idxmax()]
     return (' '.join(f"{p}: median Δ {100 * g.median():+.1f} points over {_plural(len(g), 'dataset')}, the largest "
@@ -316,7 +317,10 @@ def peers_pipeline_text(ch: Chapter) -> str:
             + (" The pipeline reproduces the published accuracies within a point in the median, so the probe numbers below "
                "are the peers', not an artefact of how they were run here." if (gap.median().abs() <= 0.01).all() else
                " **The pipeline does not reproduce the published accuracies within a point in the median**: read the probe "
-               "numbers below with that in mind."))
+               "numbers below with that in mind.")
+            + ''.join(f" {r.peer}'s own classifier on {r.dataset} did not converge for {_plural(r.not_converged, 'seed')} "
+                      f"of {r.n:.0f} (its solver stopped at upstream's iteration cap): that accuracy is not a converged result."
+                      for r in stopped.itertuples()))
 
 def _quality_pivots(ch: Chapter) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     "Seconds and accuracy per dataset (rows) and method (columns) of `quality_cost`, and the headline settings' names."

@@ -237,21 +237,24 @@ def anchors_markdown(table: pd.DataFrame) -> str:
 
 # %% ../../nbs/11_report.ipynb #880c73e5
 def peers_published(peers: pd.DataFrame, anchors: pd.DataFrame | None = None) -> pd.DataFrame:
-    "Per dataset of `peers` (`collect_peers`) and peer: its own classifier's accuracy here (mean, std, n over seeds), the published one, ours − published."
+    "Per dataset of `peers` (`collect_peers`) and peer: its own classifier's accuracy here (mean, std, n over seeds), seeds not converged, the published one, ours − published."
     anchors = load_anchors() if anchors is None else anchors
     names = list(PEER_NAMES.values())
     grid = pd.MultiIndex.from_product([sorted(peers['dataset'].unique()), names], names=['dataset', 'peer'])
     own = peers[peers['metric'] == 'own/acc'].groupby(['dataset', 'peer'])['value'].agg(mean='mean', std='std', n='count')
+    stopped = peers[(peers['metric'] == 'own/converged') & (peers['value'] == 0)].groupby(['dataset', 'peer']).size()
     pub = anchors[anchors['method'].isin(names)].set_index(['dataset', 'method'])['accuracy']
-    t = own.reindex(grid).join(pub.rename_axis(['dataset', 'peer']).rename('published')).reset_index()
-    return t.assign(diff=t['mean'] - t['published'])
+    t = (own.reindex(grid).join(stopped.rename('not_converged')).join(pub.rename_axis(['dataset', 'peer']).rename('published'))
+         .reset_index())
+    return t.assign(not_converged=t['not_converged'].fillna(0).astype(int), diff=t['mean'] - t['published'])
 
 def peers_check(peers: pd.DataFrame, anchors: pd.DataFrame | None = None) -> pd.DataFrame:
     "`peers_published` as a row per dataset (each peer: ours, published, Δ = ours − published), then a row of each peer's median Δ."
     t, cols, median = peers_published(peers, anchors), {}, {'dataset': 'median Δ'}
     for name, g in t.groupby('peer', sort=False):
         g = g.set_index('dataset')
-        cols[f'{name} ours'] = [format_cell(m, s, n, n) for m, s, n in zip(g['mean'], g['std'], g['n'])]
+        cols[f'{name} ours'] = [format_cell(m, s, n, n) + (f' ({k} not converged)' if k else '')
+                                for m, s, n, k in zip(g['mean'], g['std'], g['n'], g['not_converged'])]
         cols[f'{name} published'] = g['published'].map(format_mean_std)
         cols[f'{name} Δ'] = g['diff'].map(lambda d: '' if pd.isna(d) else f'{d:+.3f}')
         d = g['diff'].dropna()
