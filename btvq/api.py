@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .config import ModelConfig, RunConfig, changed_settings, resolve_device, setting_fields
+from .study import STUDY_PROFILE
 from .models import VQVAE, build_model
 from .nets import MIN_LENGTH
 from .probe import KINDS, extract_latents
@@ -115,7 +116,7 @@ FORMAT = 'btvq.BTVQ/1'  # what `BTVQ.save` writes
 
 class BTVQ(TransformerMixin, BaseEstimator):
     "A VQ-VAE (gamma = 0) or BT-VQVAE trained as a run trains it, as an sklearn transformer of series in their own units."
-    def __init__(self, gamma: float = 1.0, profile: str = 'cpu', seed: int = 0, device: str = 'auto', overrides=None,
+    def __init__(self, gamma: float = 1.0, profile: str = STUDY_PROFILE, seed: int = 0, device: str = 'auto', overrides=None,
                  kind: str = 'flat', progress: bool = True, **settings):
         self.gamma, self.profile, self.seed, self.device, self.overrides = gamma, profile, seed, device, overrides
         self.kind, self.progress = kind, progress

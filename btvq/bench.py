@@ -28,12 +28,12 @@ from typing import Callable, Sequence
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from .common import cpu_name, markdown_lines
+from .common import cpu_name, markdown_lines, replace_between
 from .config import CHEAP_PROBE, RunConfig, model_kind
 from .data import STUDY_SHAPES
+from .study import STUDY_PROFILE
 from .models import BTVQVAE, VQVAE
 from .nets import stock_layers, token_grid
-from .report.cli import update_readme
 from .train import TrainConfig, eval_mode, make_optimizer, resolve_device, retain_freed_memory, train_step
 
 # %% ../nbs/12_bench.ipynb #2480f96d
@@ -238,7 +238,7 @@ def eval_time_fn(rows: Sequence[dict], probe_s: float) -> Callable[[str, int, in
     per_series = _per_length(rows, 'eval_s')
     return lambda kind, length, n_train, n_test: (n_test + n_train + n_test) * per_series(kind, length) + probe_s
 
-def project_sweep(rows: Sequence[dict], probe_s: dict[str, float], profile: str = 'cpu',
+def project_sweep(rows: Sequence[dict], probe_s: dict[str, float], profile: str = STUDY_PROFILE,
                   gammas: Sequence[float] = (0, 0.5, 1, 2)) -> list[dict]:
     "`btvq.sweep.run_cost` of each run of a sweep (study datasets x `gammas`) with this benchmark's measured times."
     from btvq.study import run_cost
@@ -394,7 +394,7 @@ def bench_markdown(res: dict) -> str:
                             for k, v in res['probe'].items()])
     if res.get('projection'):
         pr = res['projection']
-        lines += ['', f"Projected cpu-profile sweep (one seed): {sum(q['total_s'] for q in pr) / 3600:.2f} h "
+        lines += ['', f"Projected study-profile sweep (one seed): {sum(q['total_s'] for q in pr) / 3600:.2f} h "
                       f"(training {sum(q['train_s'] for q in pr) / 3600:.2f} h, evaluations "
                       f"{sum(q['eval_s'] for q in pr) / 3600:.2f} h)", '']
         lines += markdown_lines(['dataset', 'γ', 'steps', 'evals', 'train (s)', 'eval (s)', 'total (s)'],
@@ -589,7 +589,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         paths = write_results(res, a.out or 'outputs/bench', smoke=a.smoke)
         print(bench_markdown(res)); print('written:', *map(str, paths))
     if a.readme:
-        update_readme(a.readme, readme_summary(res), *README_BENCH)
+        replace_between(a.readme, readme_summary(res), *README_BENCH)
         print(f"speed summary written to {a.readme}")
     return res
 

@@ -21,7 +21,8 @@ def markdown_lines(header: Sequence, rows: Sequence[Sequence]) -> list[str]:
     return [line(header), '|' + '---|' * len(header)] + [line(r) for r in rows]
 
 # %% auto #0
-__all__ = ['markdown_lines', 'git', 'git_commit', 'git_dirty', 'package_versions', 'cpu_name', 'atomic_write']
+__all__ = ['markdown_lines', 'git', 'git_commit', 'git_dirty', 'package_versions', 'cpu_name', 'atomic_write', 'marker_span',
+           'replace_between']
 
 # %% ../nbs/00_common.ipynb #8a0a8f15
 def git(*args: str) -> str | None:
@@ -72,3 +73,21 @@ def atomic_write(path: str | Path, write: Callable) -> Path:
         if os.path.exists(tmp): os.unlink(tmp)
         raise
     return path
+
+# %% ../nbs/00_common.ipynb #9bd6fd0f
+def marker_span(text: str, path: str | Path, start: str, end: str) -> tuple[int, int]:
+    "Positions just after the `start` and at the `end` marker of `text` (of file `path`); ValueError unless one of each, in order."
+    i, j = text.find(start), text.find(end)
+    if text.count(start) != 1 or text.count(end) != 1 or j < i:
+        raise ValueError(f"{path}: expected one {start!r} line followed by one {end!r} line marking where the text goes")
+    return i + len(start), j
+
+def replace_between(path: str | Path, text: str, start: str, end: str) -> bool:
+    "Replace what lies between the `start` and `end` marker lines of file `path` with `text` (atomically); True if it changed."
+    path = Path(path)
+    old = path.read_text()
+    i, j = marker_span(old, path, start, end)
+    new = old[:i] + '\n' + text.strip() + '\n' + old[j:]
+    if new == old: return False
+    atomic_write(path, lambda f: f.write(new.encode()))
+    return True

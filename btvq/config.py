@@ -203,15 +203,15 @@ PROFILES = {
                     probe_kwargs=dict(kinds=('pooled', 'tokens'), max_train=2000, max_test=2000, n_kmeans=5),
                     about='about a minute on 2 CPU cores for any study dataset (the notebook default); '
                           'the probe on at most 2000 series per split'),
-    'cpu': Profile(steps=300, evals=5, checkpoint_every=100, eval_probe_kwargs=CHEAP_PROBE, probe_kwargs=dict(n_kmeans=5),
+    'study': Profile(steps=300, evals=5, checkpoint_every=100, eval_probe_kwargs=CHEAP_PROBE, probe_kwargs=dict(n_kmeans=5),
                    about='the study (btvq.sweep.STUDY): the budget the learning curves chose (btvq.budget), 5 evaluations'),
     'curve': Profile(steps=1200, evals=12, checkpoint_every=100, probe_kwargs=CURVE_PROBE,
                      about='learning curves: 1200 steps, 12 evaluations, every probe kind on at most 1000 series per split '
                            '(run with train.val_fraction > 0 to choose a budget without the test split)'),
     'long': Profile(steps=1200, evals=8, checkpoint_every=150, eval_probe_kwargs=CHEAP_PROBE, probe_kwargs=dict(n_kmeans=5),
-                    about='4x the study: 1200 steps, an evaluation every 150, the probes of `cpu` (btvq.sweep.STUDY["budget"])'),
+                    about='4x the study: 1200 steps, an evaluation every 150, the probes of `study` (btvq.sweep.STUDY["budget"])'),
     'long16': Profile(steps=4800, evals=16, checkpoint_every=300, eval_probe_kwargs=CHEAP_PROBE, probe_kwargs=dict(n_kmeans=5),
-                      about='16x the study: 4800 steps, an evaluation every 300, the probes of `cpu`'),
+                      about='16x the study: 4800 steps, an evaluation every 300, the probes of `study`'),
     'full': Profile(epochs=1500, evals=75, checkpoint_every=500, eval_probe_kwargs=CHEAP_PROBE,
                     about='the thesis: 1500 epochs, evaluation every 20 (the full probe at the end)'),
 }

@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .config import FIGURE_DATA, label_gamma, setting_name
-from .study import headline_labels
+from .study import STUDY_PROFILE, headline_labels
 
 WIDTH = 16.0                       # inches: 1600 px at the report's 100 dpi, the README's width
 
@@ -25,7 +25,7 @@ __all__ = ['WIDTH', 'COLOURS', 'RECON_TERMS', 'GAMMA_METRICS', 'collect_figure_d
 
 # %% ../nbs/15_figures.ipynb #f4db92c1
 def collect_figure_data(root: str | Path, dataset: str, labels: Sequence[str] | None = None, seed: int = 0,
-                        profile: str = 'cpu') -> dict[str, dict]:
+                        profile: str = STUDY_PROFILE) -> dict[str, dict]:
     "{label: figure data} of `dataset`'s runs under `root` (seed, profile) that wrote `figure_data.npz`, in `labels` order."
     out = {}
     for label in labels or headline_labels():
@@ -94,7 +94,7 @@ def _mean_std(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     "Mean, sample std and n over seeds of `metric` per (dataset, label)."
     return runs.groupby(['dataset', 'label'])[metric].agg(['mean', 'std', 'count']).reset_index()
 
-def plot_recon_split(runs: pd.DataFrame, labels: Sequence[str] | None = None, profile: str = 'cpu') -> Figure:
+def plot_recon_split(runs: pd.DataFrame, labels: Sequence[str] | None = None, profile: str = STUDY_PROFILE) -> Figure:
     "Per dataset, the time and frequency terms of the reconstruction loss of each setting of `labels` (mean ± std over seeds)."
     labels = list(labels or headline_labels())
     runs = runs[(runs['profile'] == profile) & runs['label'].isin(labels)]
@@ -167,7 +167,7 @@ def plot_latent_maps(fds: dict[str, dict], dataset: str, metrics: dict[str, dict
 # %% ../nbs/15_figures.ipynb #77f9c677
 GAMMA_METRICS = ('flat/svm_acc', 'flat/knn1_acc', 'val_recon', 'perplexity', 'bt_end/init')
 
-def gamma_curves(runs: pd.DataFrame, metric: str, family: str = 'proj_hidden=256,proj_out=256', profile: str = 'cpu',
+def gamma_curves(runs: pd.DataFrame, metric: str, family: str = 'proj_hidden=256,proj_out=256', profile: str = STUDY_PROFILE,
                  baseline: str = 'gamma=0') -> pd.DataFrame:
     "Per dataset and γ: `metric`'s mean over seeds minus the VQVAE's (or as is for `bt_end/init`), the band, n; `family`: the labels' changes."
     runs = runs[runs['profile'] == profile]
@@ -181,7 +181,7 @@ def gamma_curves(runs: pd.DataFrame, metric: str, family: str = 'proj_hidden=256
     return s.dropna(subset=['mean']).sort_values(['dataset', 'gamma'], ignore_index=True)
 
 # %% ../nbs/15_figures.ipynb #d469e427
-def plot_gamma(runs: pd.DataFrame, metrics: Sequence[str] = GAMMA_METRICS, profile: str = 'cpu',
+def plot_gamma(runs: pd.DataFrame, metrics: Sequence[str] = GAMMA_METRICS, profile: str = STUDY_PROFILE,
                family: str = 'proj_hidden=256,proj_out=256', thesis: str = 'gamma=1') -> Figure:
     "One panel per metric: its difference from the VQVAE against γ, one line (and band) per dataset, the thesis setting marked."
     import matplotlib
@@ -212,7 +212,7 @@ def plot_gamma(runs: pd.DataFrame, metrics: Sequence[str] = GAMMA_METRICS, profi
     return fig
 
 # %% ../nbs/15_figures.ipynb #0877419f
-def chapter_figures(runs: pd.DataFrame, profile: str = 'cpu', reruns_root: str | Path | None = None,
+def chapter_figures(runs: pd.DataFrame, profile: str = STUDY_PROFILE, reruns_root: str | Path | None = None,
                     reruns: pd.DataFrame | None = None, untrained: dict[str, dict] | None = None) -> dict[str, Figure]:
     "The chapter's figures by file name: `gamma_<profile>.png`, `recon_split_<profile>.png` from `runs` (with `bt_end/init`); `reconstructions_<dataset>.png`, `latent_maps_<dataset>.png` from the seed-0 reruns' figure data."
     figs, at = {}, runs[runs['profile'] == profile]

@@ -22,6 +22,7 @@ import torch
 from .config import PROFILES, default_out_dir
 from .data import STUDY_DATASETS, UCRData, load_ucr
 from .probe import probe_series
+from .study import STUDY_PROFILE
 from .train import atomic_write, data_fingerprint, isolated_rng
 
 PEERS = ('minirocket', 'ts2vec')
@@ -253,7 +254,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument('--datasets', nargs='+', default=list(STUDY_DATASETS), help="UCR datasets (default: the study's ten)")
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2], help="seeds of each peer (default: 0 1 2)")
     p.add_argument('--peers', nargs='+', default=list(PEERS), choices=PEERS, help="which peers (default: both)")
-    p.add_argument('--profile', default='cpu', choices=sorted(PROFILES), help="whose probe settings (default: cpu)")
+    p.add_argument('--profile', default=STUDY_PROFILE, choices=sorted(PROFILES), help="whose probe settings (default: study)")
     p.add_argument('--out', default=None, help="cache folder (default: <repo>/outputs/reference/peers)")
     p.add_argument('--data-root', default=None, help="UCR archive folder (default: $BTVQ_UCR_DIR, then the caches)")
     return p.parse_args(argv)

@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .config import PROFILES, direction, setting_name
-from .study import headline_labels
+from .study import STUDY_PROFILE, headline_labels
 
 SCALING_METRICS = ('flat/svm_acc', 'flat/knn1_acc', 'val_recon', 'perplexity', 'bt_end/init')
 NOT_DIFFERENCED = ('bt_end/init',)        # a VQVAE has no Barlow Twins term: the BT-VQVAE's value as it is
@@ -30,7 +30,7 @@ def _scaled(runs: pd.DataFrame, profiles: Sequence[str]) -> pd.DataFrame:
     return runs[runs['dataset'].isin(runs.loc[runs['profile'] != profiles[0], 'dataset'].unique())]
 
 def scaling_table(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[str] = SCALING_METRICS,
-                  profiles: Sequence[str] = ('cpu', 'long', 'long16')) -> pd.DataFrame:
+                  profiles: Sequence[str] = (STUDY_PROFILE, 'long', 'long16')) -> pd.DataFrame:
     "Per dataset, budget, setting and metric: mean, std and n over seeds of (setting − `base`) paired by seed, on the datasets with a run beyond the first budget."
     runs = _scaled(runs, profiles)
     metrics = [m for m in metrics if m in runs]
@@ -53,7 +53,7 @@ __all__ = ['SCALING_METRICS', 'NOT_DIFFERENCED', 'SCALING_PROFILES', 'RERUN_METR
 
 # %% ../nbs/16_scaling.ipynb #78a6369e
 def scaling_stats(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[str] = SCALING_METRICS,
-                  profiles: Sequence[str] = ('cpu', 'long', 'long16')) -> pd.DataFrame:
+                  profiles: Sequence[str] = (STUDY_PROFILE, 'long', 'long16')) -> pd.DataFrame:
     "Per budget, setting and metric: (dataset, seed) pairs against `base`, how many the setting wins, median difference, Wilcoxon p."
     from scipy.stats import wilcoxon
     runs = _scaled(runs, profiles)
@@ -91,7 +91,8 @@ def plot_scaling(table: pd.DataFrame, metrics: Sequence[str] = SCALING_METRICS, 
         ax.set_xscale('log'); ax.set_xticks(sorted(table['steps'].unique()), [f'{s:.0f}' for s in sorted(table['steps'].unique())])
         ax.minorticks_off(); ax.tick_params(labelsize=8); ax.set_xlabel('optimiser steps', fontsize=9)
         ax.set_title(m if m in NOT_DIFFERENCED else f'{m}: BT − VQVAE', fontsize=10)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc='outside right upper', fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc='outside lower center', ncols=min(len(labels), 3), fontsize=8)   # below: the title spans the plots
     fig.suptitle('Does more training change the answer? Difference from the VQVAE of the same seed, mean ± std over seeds',
                  fontsize=12)
     return fig

@@ -23,7 +23,7 @@ import pandas as pd
 from .config import ModelConfig, RunConfig, TrainConfig, eval_steps, held_out, steps_per_epoch
 from .data import STUDY_DATASETS, STUDY_SHAPES, check_name, load_ucr
 
-STUDY_PROFILE = 'cpu'     # the study's budget: 300 steps, chosen by the learning curves (`btvq.budget`)
+STUDY_PROFILE = 'study'     # the study's budget: 300 steps, chosen by the learning curves (`btvq.budget`)
 STUDY_TOLERANCE = 0.55    # the budget rule's tolerance behind it (`btvq.budget.study_budget`; derived in 13_budget)
 
 # %% ../nbs/09_study.ipynb #bbca1cd6
@@ -48,7 +48,7 @@ def check_dataset(name: str, root: str | None = None) -> None:
     "Raise a ValueError (with close UCR names) if `name` is neither found locally nor a UCR archive name."
     if math.isnan(dataset_shape(name, root)[0]): check_name(name)
 
-def plan(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str = 'cpu', sets: Sequence[str] = (),
+def plan(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str = STUDY_PROFILE, sets: Sequence[str] = (),
          **kwargs) -> list[RunConfig]:
     "The runs of a sweep, dataset by dataset: datasets x gammas x settings x seeds (`'study'`: the 10 study datasets)."
     names = dict.fromkeys(n for d in datasets for n in (STUDY_DATASETS if d == 'study' else [d]))
@@ -84,7 +84,7 @@ def headline_labels() -> list[str]:
     "Run labels of the headline settings (`HEADLINE`): VQVAE, BT γ=1 (thesis), BT γ=1, d=256."
     return [RunConfig.make(gamma=g, overrides=list(h.get('sets', ()))).label for h in HEADLINE for g in h['gammas']]
 
-def study_plan(profile: str = 'cpu', parts: Sequence[str] | None = None, **kwargs) -> list[RunConfig]:
+def study_plan(profile: str = STUDY_PROFILE, parts: Sequence[str] | None = None, **kwargs) -> list[RunConfig]:
     "The runs of the study's `parts` (default: `MAIN_PARTS`) at `profile` (unless a part names its own), each once."
     unknown = set(parts or ()) - set(STUDY)
     if unknown: raise ValueError(f"unknown study part(s) {sorted(unknown)}; the parts are {list(STUDY)}")

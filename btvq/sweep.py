@@ -22,7 +22,7 @@ from typing import Sequence
 import pandas as pd
 
 from .config import PROFILES, RunConfig, repo_root
-from .study import (STUDY, dataset_shape, describe_check, estimate_seconds, finished, plan, projection_check,
+from .study import (STUDY, STUDY_PROFILE, dataset_shape, describe_check, estimate_seconds, finished, plan, projection_check,
                         study_plan)
 from .experiment import reevaluate as reevaluate_run
 from .train import atomic_write
@@ -122,7 +122,7 @@ def reevaluate_finished(cfgs: list[RunConfig]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=['dataset', 'label', 'seed', 'profile', 'status', 'seconds', 'run_dir'])
 
 # %% ../nbs/10_sweep.ipynb #d88406c6
-def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str = 'cpu', sets: Sequence[str] = (),
+def sweep(datasets=('study',), gammas=(0, 0.5, 1, 2), seeds=(0,), profile: str = STUDY_PROFILE, sets: Sequence[str] = (),
           study: Sequence[str] | None = None, longest_first: bool = False, out_dir: str | None = None,
           executor: str = 'inline', jobs: int = 1, force: bool = False, dry_run: bool = False, device: str = 'auto',
           data_root: str | None = None, notebook: str | None = None, time_min: int = 240, poll: float = 1.0,
@@ -194,7 +194,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--datasets', nargs='+', default=['study'], help="UCR names, or 'study' for the 10 study datasets (default)")
     p.add_argument('--gammas', nargs='+', type=float, default=[0, 0.5, 1, 2], help="Barlow Twins weights; 0 = VQ-VAE (default: 0 0.5 1 2)")
     p.add_argument('--seeds', nargs='+', type=int, default=[0], help="seeds (default: 0)")
-    p.add_argument('--profile', default='cpu', choices=list(PROFILES), help="budget (default: cpu)")
+    p.add_argument('--profile', default=STUDY_PROFILE, choices=list(PROFILES), help="budget (default: study)")
     p.add_argument('--set', nargs='+', default=[], dest='sets', metavar='KEY=V1,V2',
                    help="sweep model/training fields too, e.g. model.proj_hidden=256,4096 train.lr=1e-3,1e-4")
     p.add_argument('--study', nargs='*', default=None, metavar='PART',

@@ -88,12 +88,12 @@ def test_local_executor_runs_jobs_in_parallel(tmp_path):
 def test_cli_dry_run_and_errors(tmp_path, capsys):
     assert main(["--datasets", "GunPoint", "--gammas", "0", "1", "--out-dir", str(tmp_path), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "2 runs (cpu profile): 0 finished, 2 to do; projected" in out and not list(tmp_path.iterdir())
+    assert "2 runs (study profile): 0 finished, 2 to do; projected" in out and not list(tmp_path.iterdir())
     with pytest.raises(SystemExit, match="unknown UCR dataset 'Gunpont'"):
         main(["--datasets", "Gunpont", "--dry-run"])
     r = subprocess.run([sys.executable, "-m", "btvq.sweep", "--datasets", "GunPoint", "--gammas", "0", "--dry-run",
                         "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0 and "1 runs (cpu profile)" in r.stdout, r.stderr
+    assert r.returncode == 0 and "1 runs (study profile)" in r.stdout, r.stderr
 
 
 def children(pid: int) -> list[int]:

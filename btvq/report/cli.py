@@ -19,6 +19,7 @@ from typing import Sequence
 import pandas as pd
 
 from ..budget import study_budget
+from ..common import marker_span, replace_between
 from ..study import (RERUNS, STUDY_TOLERANCE, dataset_shape, describe_check, projection_check, run_cost,
                         study_plan)
 from ..config import PROFILES, default_out_dir, repo_root, setting_name, setting_order
@@ -207,7 +208,7 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     out = Path(out) if out is not None else default_out_dir().parent / 'results'
     ref_dir = Path(reference_dir) if reference_dir is not None else runs_root.parent / 'reference'
     _check_owned(out)
-    if readme is not None: _marker_span(Path(readme).read_text(), readme)   # fail before any work
+    if readme is not None: marker_span(Path(readme).read_text(), readme, README_START, README_END)   # fail before any work
     all_runs, histories = collect_runs(runs_root, strict=strict), collect_histories(runs_root, strict=strict)
     runs = study_runs(all_runs)
     problems = run_problems(runs_root)
@@ -298,25 +299,9 @@ def readme_block(headline: pd.DataFrame | None, stats: pd.DataFrame | None, runs
         text += "\n\nPublished test accuracies beside ours (each column's probe and source below the table):\n\n" + anchors_markdown(anchors)
     return text
 
-def _marker_span(text: str, path: str | Path, start: str = README_START, end: str = README_END) -> tuple[int, int]:
-    "Positions just after the `start` and at the `end` marker of `text`; `ValueError` unless one of each, in order."
-    i, j = text.find(start), text.find(end)
-    if text.count(start) != 1 or text.count(end) != 1 or j < i:
-        raise ValueError(f"{path}: expected one {start!r} line followed by one {end!r} line "
-                         "marking where the results go")
-    return i + len(start), j
-
-def update_readme(readme: str | Path = 'README.md', table_md: str = '', start: str = README_START,
-                  end: str = README_END) -> bool:
-    "Replace the text between the `start` and `end` marker lines of `readme` with `table_md`; True if the file changed."
-    from btvq.train import atomic_write
-    path = Path(readme)
-    text = path.read_text()
-    i, j = _marker_span(text, path, start, end)
-    new = text[:i] + '\n' + table_md.strip() + '\n' + text[j:]
-    if new == text: return False
-    atomic_write(path, lambda f: f.write(new.encode()))
-    return True
+def update_readme(readme: str | Path = 'README.md', table_md: str = '') -> bool:
+    "Replace the text between the results markers (`README_START`, `README_END`) of `readme` with `table_md`; True if it changed."
+    return replace_between(readme, table_md, README_START, README_END)
 
 # %% ../../nbs/11_report.ipynb #1826ff07
 def main(argv: Sequence[str] | None = None) -> None:

@@ -25,7 +25,7 @@ import btvq
 from ..common import git_commit
 from ..config import PROFILES, ModelConfig, default_out_dir, repo_root
 from ..data import load_ucr
-from .collect import KINDS, PEER_NAMES, RAW, UNTRAINED
+from .collect import KINDS, PEER_NAMES, RAW, STUDY_PROFILE, UNTRAINED
 
 # %% ../../nbs/11_report.ipynb #c675ca6c
 REFERENCE_VERSION = 1                                     # bump when the probe's numbers change
@@ -130,7 +130,7 @@ def peers_python() -> Path | None:
     return path if path is not None and path.is_file() else None
 
 def peers_command(python: str | Path, dataset: str, peer: str, seeds: Sequence[int], peers_dir: str | Path,
-                  profile: str = 'cpu', data_root: str | Path | None = None) -> list[str]:
+                  profile: str = STUDY_PROFILE, data_root: str | Path | None = None) -> list[str]:
     "The command computing `seeds` of `peer` (a key of `PEER_NAMES`) on `dataset` into `peers_dir`, probed as `profile`'s runs."
     if peer not in PEER_NAMES: raise ValueError(f"unknown peer {peer!r}; expected one of {list(PEER_NAMES)}")
     if profile not in PROFILES: raise ValueError(f"unknown profile {profile!r}; expected one of {sorted(PROFILES)}")

@@ -35,13 +35,18 @@ def fresh_model(length: int, setting: str = 'thesis', augs: tuple | None = None,
     return model
 
 
+def train_series_and_model(name: str, root=None):
+    "A study dataset's training series (N, L) and a thesis-setting BT-VQVAE at initialisation for their length."
+    data = load(name, root)
+    return torch.as_tensor(data.x_train), fresh_model(data.length)
+
+
 def measure_init(datasets=DATASETS, root=None) -> dict:
     "BT loss (and parts) at initialisation for every choice of views, 4 fixed batches per dataset."
     res = {}
     for name in datasets:
-        data = load(name, root)
-        x = torch.as_tensor(data.x_train)
-        model, batches = fresh_model(data.length), probe_batches(len(x))
+        x, model = train_series_and_model(name, root)
+        batches = probe_batches(len(x))
         res[name] = {}
         for view, augs in VIEWS.items():
             model.augmenter = Augmenter(augs)
@@ -178,9 +183,8 @@ def measure_grads(datasets=DATASETS, root=None) -> dict:
     "Norms, cosine and median element-wise ratio of the VQ-VAE loss's and the BT loss's encoder gradients at initialisation."
     res = {}
     for name in datasets:
-        data = load(name, root)
-        x = torch.as_tensor(data.x_train)
-        model = fresh_model(data.length).train()
+        x, model = train_series_and_model(name, root)
+        model.train()
         enc, rows = list(model.encoder.parameters()), []
         for i, idx in enumerate(probe_batches(len(x))):
             out = model(x[idx], generator=torch.Generator().manual_seed(i))
