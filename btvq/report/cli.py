@@ -218,7 +218,8 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     ref = collect_reference(runs, data_root, ref_dir, reference) if len(runs) else None
     peers = collect_peers(sorted(runs['dataset'].unique()), ref_dir) if len(runs) else None
     cost = projection_check([runs_root / p for p in runs.loc[runs['profile'] == STUDY_PROFILE, 'path']])
-    tables = report_tables(runs, ref, planned=study_cells(), peers=peers) | budget_tables(curves) | extra_tables(all_runs, reruns)
+    tables = (report_tables(runs, ref, planned=study_cells(), peers=peers, all_runs=all_runs) | budget_tables(curves)
+              | extra_tables(all_runs, reruns))
     if len(cost): tables['cost'] = cost.round(2)
     curve_runs = collect_runs(runs_root, split='validation')
     facts = study_facts(runs, curve_runs, tables.get('budget'), tables.get('cost')) if len(runs) else []

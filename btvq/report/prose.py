@@ -51,7 +51,8 @@ class Chapter:
     @property
     def reruns_root(self) -> Path: return self.runs_root.parent / RERUNS
     @cached_property
-    def tables(self) -> dict: return report_tables(self.runs, self.reference, planned=study_cells(), peers=self.peers)
+    def tables(self) -> dict:
+        return report_tables(self.runs, self.reference, planned=study_cells(), peers=self.peers, all_runs=self.all_runs)
     @cached_property
     def extra(self) -> dict: return extra_tables(self.all_runs, self.reruns)
     @property

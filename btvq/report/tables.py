@@ -21,7 +21,7 @@ import btvq
 from ..budget import curve_budgets
 from ..study import ABLATION_DATASETS, MAIN_PARTS, STUDY, STUDY_TOLERANCE, study_plan
 from ..common import markdown_lines
-from ..config import setting_name, setting_order, settings_table
+from ..config import PROFILES, setting_name, setting_order, settings_table
 from .collect import (GROUP_KEYS, HEADLINE_METRICS, KINDS, PEER_NAMES, RAW, STUDY_PROFILE, UNTRAINED,
                                  _check_runs, complete_runs, metric_columns, select_metrics)
 from .stats import (BT_RATIO, best_beyond_spread, direction, paired_stats, seconds_per_run, setting_summary,
@@ -117,7 +117,7 @@ def headline_table(runs: pd.DataFrame, reference: pd.DataFrame | None = None) ->
     return comparison_table(runs, select_metrics(runs, defaults=HEADLINE_METRICS), reference)
 
 def coverage_table(runs: pd.DataFrame, planned: pd.Series | None = None) -> pd.DataFrame:
-    "Runs per dataset and setting, a row per dataset and profile; short of its plan (or the setting's most): '**k of m**'."
+    "Runs per dataset and setting, a row per dataset and profile (in budget order); short of its plan (or the setting's most): '**k of m**'."
     _check_runs(runs)
     n = runs.groupby(['dataset', 'profile', 'label']).size()
     if planned is not None: n = n.reindex(n.index.union(planned.index), fill_value=0)
@@ -130,6 +130,8 @@ def coverage_table(runs: pd.DataFrame, planned: pd.Series | None = None) -> pd.D
         want[rows] = plan[rows]
     cells = n.astype(str).where(n >= want, '**' + n.astype(str) + ' of ' + want.astype(str) + '**')
     cells = cells.mask((n == 0) & (want == 0), '')
+    budget = {p: i for i, p in enumerate(PROFILES)}                    # smoke, demo, study, curve, long, long16, full
+    cells = cells.iloc[sorted(range(len(cells)), key=lambda i: (cells.index[i][0], budget.get(cells.index[i][1], len(budget))))]
     return cells.rename(columns=setting_name).reset_index().rename_axis(columns=None)
 
 def study_cells(profile: str | None = None) -> pd.Series:
@@ -270,10 +272,11 @@ def budget_tables(curves: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return dict(budget=curve_budgets(done, ('val_recon', 'flat/svm_acc', 'flat/knn1_acc'), tols)) if len(done) else {}
 
 def report_tables(runs: pd.DataFrame, reference: pd.DataFrame | None = None, anchors: pd.DataFrame | None = None,
-                  planned: pd.Series | None = None, peers: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    "The tables of the results chapter by name ({} without runs); `planned`: seeds per cell (`study_cells`); `peers`: `collect_peers`."
+                  planned: pd.Series | None = None, peers: pd.DataFrame | None = None,
+                  all_runs: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    "The tables of the results chapter by name ({} without runs); `planned`: seeds per cell (`study_cells`); `peers`: `collect_peers`; `all_runs` (budget scaling too): the coverage's runs."
     if runs.empty: return {}
-    tables = dict(coverage=coverage_table(runs, planned), headline=headline_table(runs, reference),
+    tables = dict(coverage=coverage_table(runs if all_runs is None else all_runs, planned), headline=headline_table(runs, reference),
                   ablation=ablation_table(runs), bt=bt_learning_table(runs),
                   stats=paired_stats(runs, reference),
                   comparison=comparison_table(runs, reference=reference),
