@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .common import holm
 from .config import PROFILES, direction, setting_name
 from .study import STUDY_PROFILE, headline_labels
 
@@ -48,13 +49,14 @@ def scaling_table(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[s
     return pd.DataFrame(rows, columns=cols).sort_values(['metric', 'dataset', 'setting', 'steps'], ignore_index=True)
 
 # %% auto #0
-__all__ = ['SCALING_METRICS', 'NOT_DIFFERENCED', 'SCALING_PROFILES', 'RERUN_METRICS', 'budget_steps', 'scaling_table',
-           'scaling_stats', 'plot_scaling', 'rerun_table']
+__all__ = ['SCALING_METRICS', 'NOT_DIFFERENCED', 'SCALING_PROFILES', 'ACCURACY_METRICS', 'RERUN_METRICS', 'budget_steps',
+           'scaling_table', 'scaling_stats', 'scaling_findings', 'accuracy_changes', 'scaling_answer', 'plot_scaling',
+           'rerun_table']
 
 # %% ../nbs/16_scaling.ipynb #78a6369e
 def scaling_stats(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[str] = SCALING_METRICS,
                   profiles: Sequence[str] = (STUDY_PROFILE, 'long', 'long16')) -> pd.DataFrame:
-    "Per budget, setting and metric: (dataset, seed) pairs against `base`, how many the setting wins, median difference, Wilcoxon p."
+    "Per budget, setting and metric: (dataset, seed) pairs against `base`, how many the setting wins, median difference, Wilcoxon p, Holm-adjusted over the settings."
     from scipy.stats import wilcoxon
     runs = _scaled(runs, profiles)
     keys, rows = ['dataset', 'seed'], []
@@ -69,7 +71,70 @@ def scaling_stats(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[s
                 p = wilcoxon(d).pvalue if len(d) >= 2 and (d != 0).any() else math.nan
                 rows.append(dict(steps=budget_steps(profile), setting=setting_name(label), metric=m, pairs=len(d),
                                  better=int((direction(m) * d > 0).sum()), median_diff=float(d.median()), p=float(p)))
-    return pd.DataFrame(rows, columns=['steps', 'setting', 'metric', 'pairs', 'better', 'median_diff', 'p'])
+    st = pd.DataFrame(rows, columns=['steps', 'setting', 'metric', 'pairs', 'better', 'median_diff', 'p'])
+    return st.assign(p_holm=st.groupby(['steps', 'metric'])['p'].transform(holm))   # one family: the settings of one metric
+
+# %% ../nbs/16_scaling.ipynb #faac5b65
+ACCURACY_METRICS = ('flat/svm_acc', 'flat/knn1_acc')   # the thesis's question: are the latents more useful?
+
+def _amount(metric: str, v: float) -> str:
+    "A difference in points of accuracy, or as it is."
+    return f"{100 * v:+.1f} points" if metric.endswith('_acc') else f"{v:+.3g}"
+
+def _with_spread(table: pd.DataFrame) -> pd.DataFrame:
+    "The differenced rows of `scaling_table` with `spread` (and its `spread_steps`): their seeds' std, or with one seed the std at the largest budget with several."
+    d = table[~table['metric'].isin(NOT_DIFFERENCED)]
+    keys = ['dataset', 'setting', 'metric']
+    several = d[d['n'] > 1].sort_values('steps').groupby(keys)[['std', 'steps']].last()
+    at = pd.Series(list(zip(*(d[k] for k in keys))), index=d.index)
+    one = d['n'] < 2
+    return d.assign(spread=d['std'].where(~one, at.map(several['std'])), spread_steps=d['steps'].where(~one, at.map(several['steps'])))
+
+def scaling_findings(table: pd.DataFrame, stats: pd.DataFrame) -> list[str]:
+    "One sentence per budget: the differences beyond the seeds' spread (accuracies named) and the tests passing Holm's p < 0.05."
+    d, out = _with_spread(table), []
+    for steps, g in d.groupby('steps'):
+        seeds, beyond = int(g['n'].max()), g[g['mean'].abs() > g['spread']]
+        acc = beyond[beyond['metric'].isin(ACCURACY_METRICS)]
+        borrowed = ' and '.join(f"{b:.0f}" for b in sorted(g['spread_steps'].dropna().unique()))
+        if not borrowed:
+            out.append(f"**{steps:.0f} steps** ({', '.join(sorted(g['dataset'].unique()))}; 1 seed): no budget with several "
+                       f"seeds to read its {len(g)} differences against.")
+            continue
+        where = "the seeds' spread" if seeds > 1 else f"the seeds' spread at {borrowed} steps (one seed has no spread of its own)"
+        s = (f"**{steps:.0f} steps** ({', '.join(sorted(g['dataset'].unique()))}; {seeds} seed{'s' * (seeds > 1)}): "
+             f"{len(beyond)} of {len(g)} differences")
+        if len(beyond): s += ' (' + ', '.join(f"{m} {k}" for m, k in beyond['metric'].value_counts().sort_index().items()) + ')'
+        s += f" lie beyond {where}"
+        s += ('; among the accuracies: ' + '; '.join(f"{r.dataset}, {r.setting}, {r.metric} {_amount(r.metric, r.mean)} "
+                                                     f"against a spread of {_amount(r.metric, r.spread)[1:]}" for r in acc.itertuples())
+              if len(acc) else '; none of them an accuracy')
+        sig = stats[(stats['steps'] == steps) & (stats['p_holm'] < 0.05)]
+        if stats.loc[stats['steps'] == steps, 'p'].notna().any():
+            s += '. Paired over (dataset, seed): ' + ('; '.join(
+                f"{r.metric} {'better' if 2 * r.better > r.pairs else 'worse'} with {r.setting} ({r.better} of {r.pairs} "
+                f"pairs better, median {_amount(r.metric, r.median_diff)}, Holm p = {r.p_holm:.2g})" for r in sig.itertuples())
+                if len(sig) else "no test passes Holm's p < 0.05")
+        out.append(s + '.')
+    return out
+
+def accuracy_changes(stats: pd.DataFrame) -> pd.DataFrame:
+    "The paired tests of `scaling_stats` on an accuracy (`ACCURACY_METRICS`) that pass Holm's p < 0.05."
+    return stats[stats['metric'].isin(ACCURACY_METRICS) & (stats['p_holm'] < 0.05)]
+
+def scaling_answer(stats: pd.DataFrame) -> str:
+    "Whether any BT-VQVAE setting changes an accuracy (Holm p < 0.05) at a budget with tests, and what changes at every such budget."
+    tested = sorted(stats.loc[stats['p'].notna(), 'steps'].unique())
+    if not tested: return "no budget has the paired runs for a test yet."
+    sig, acc = stats[stats['p_holm'] < 0.05], accuracy_changes(stats)
+    head = (f"at none of the budgets tested ({', '.join(f'{s:.0f}' for s in tested)} steps) does a BT-VQVAE setting change the linear-SVM or "
+            "1-NN accuracy (no paired test passes Holm's p < 0.05)" if acc.empty else "the accuracies change at " + '; '.join(
+                f"{r.steps:.0f} steps ({r.metric}, {r.setting}, Holm p = {r.p_holm:.2g})" for r in acc.itertuples()))
+    every = sig.groupby(['setting', 'metric'])['median_diff'].agg(['size', 'min', 'max'])
+    every = [f"{m} ({'higher' if lo > 0 else 'lower' if hi < 0 else 'either way'}) with {s}"
+             for (s, m), (n, lo, hi) in every.iterrows() if n == len(tested)]
+    return head + ('; at every one of them the term changes ' + '; '.join(every) if every else '') + '.'
+
 
 # %% ../nbs/16_scaling.ipynb #224227a8
 def plot_scaling(table: pd.DataFrame, metrics: Sequence[str] = SCALING_METRICS, width: float = 16.0) -> Figure:

@@ -23,6 +23,7 @@ from ..common import marker_span, replace_between
 from ..study import (RERUNS, STUDY_TOLERANCE, dataset_shape, describe_check, projection_check, run_cost,
                         study_plan)
 from ..config import PROFILES, default_out_dir, repo_root, setting_name, setting_order
+from ..scaling import scaling_answer, scaling_findings
 from .collect import (BASELINE, GROUP_KEYS, PEER_NAMES, RAW, STUDY_PROFILE, collect_histories, collect_runs,
                                  run_problems)
 from .plots import budget_figures, report_figures
@@ -160,8 +161,9 @@ def _scaling_section(t: pd.DataFrame | None, stats: pd.DataFrame | None) -> list
     if t is None or t.empty: return []
     return ["## Does more training change the answer?\n", "BT-VQVAE − VQVAE of the same dataset and seed at each "
             "budget (`btvq.scaling.scaling_table`; `bt_end/init` as it is), mean and std over seeds:\n",
-            to_markdown(t.drop(columns=['profile', 'label'])) + '\n', "Paired over (dataset, seed) at each budget (Wilcoxon signed-rank):\n",
-            to_markdown(stats) + '\n']
+            to_markdown(t.drop(columns=['profile', 'label'])) + '\n', "Paired over (dataset, seed) at each budget (Wilcoxon "
+            "signed-rank; `p_holm`: Holm over the settings of one metric):\n", to_markdown(stats) + '\n',
+            '\n'.join(f"- {s}" for s in scaling_findings(t, stats)) + '\n', f"So, {scaling_answer(stats)}\n"]
 
 def _problems_section(problems: pd.DataFrame | None) -> list[str]:
     "The 'Runs with problems' section: every problem by run folder, or a line saying there are none."

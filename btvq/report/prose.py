@@ -6,7 +6,7 @@
 from __future__ import annotations   # the code follows, from nbs/11_report.ipynb
 
 # %% auto #0
-__all__ = ['Chapter', 'chapter_inputs', 'what_was_run_text', 'budget_text', 'averages_text', 'bt_learning_text', 'bt_statements_text', 'how_sure_text', 'paired_bullets', 'references_text', 'literature_text', 'peers_text', 'peers_pipeline_text', 'quality_cost_text', 'peers_standing_text', 'geometry_text', 'reconstructions_text', 'reruns_text', 'trajectories_text', 'ablation_text', 'scaling_text', 'scaling_by_budget', 'limits_text', 'answer_text', 'conclusion_text']
+__all__ = ['Chapter', 'chapter_inputs', 'what_was_run_text', 'budget_text', 'averages_text', 'bt_learning_text', 'bt_statements_text', 'how_sure_text', 'paired_bullets', 'references_text', 'literature_text', 'peers_text', 'peers_pipeline_text', 'quality_cost_text', 'peers_standing_text', 'geometry_text', 'reconstructions_text', 'reruns_text', 'trajectories_text', 'ablation_text', 'scaling_text', 'scaling_findings_text', 'scaling_by_budget', 'limits_text', 'answer_text', 'conclusion_text']
 
 # %% ../../nbs/11_report.ipynb #b7e0a002
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ import pandas as pd
 from ..budget import interpolate, study_budget, tolerance_for
 from ..config import PROFILES, default_out_dir, held_out, setting_name, setting_order
 from ..data import STUDY_SHAPES
-from ..scaling import SCALING_PROFILES
+from ..scaling import SCALING_PROFILES, accuracy_changes, scaling_answer, scaling_findings
 from ..study import ABLATION_DATASETS, BT_LEARNS, RERUNS, STUDY_TOLERANCE, study_plan
 from .collect import (BASELINE, HEADLINE_METRICS, PEER_NAMES, RAW, UNTRAINED, collect_histories, collect_runs,
                                  complete_runs)
@@ -444,6 +444,12 @@ def scaling_text(ch: Chapter) -> str:
     return (f"{_plural(ch.scaling_runs, 'budget-scaling run')} of {ch.scaling_planned} have finished. The paired "
             "difference per budget (BT − VQVAE; `bt_end/init` as it is), mean ± std over seeds:")
 
+def scaling_findings_text(ch: Chapter) -> str:
+    "6.13 after its table and tests: per budget what lies beyond the seeds' spread and which tests pass; then the verdict."
+    if 'scaling' not in ch.extra: return ''
+    sc, st = ch.extra['scaling'], ch.extra['scaling_stats']
+    return _join(['\n'.join(f"- {s}" for s in scaling_findings(sc, st)), f"**So**, {scaling_answer(st)}"], '\n\n')
+
 def scaling_by_budget(ch: Chapter) -> pd.DataFrame:
     "6.13: the paired differences (`extra['scaling']`) as 'mean ± std' cells, a column per budget (steps)."
     sc = ch.extra['scaling']
@@ -453,6 +459,12 @@ def scaling_by_budget(ch: Chapter) -> pd.DataFrame:
                             aggfunc='first').fillna('').reset_index().rename_axis(columns=None)
 
 # %% ../../nbs/11_report.ipynb #b7e0a011
+def _longer(ch: Chapter) -> str:
+    "The longer budgets of the budget scaling and their datasets: '1200 steps (A, B) and 4800 (B)'."
+    sc = ch.extra['scaling']
+    longer = sc[sc['steps'] > ch.budget.steps].groupby('steps')['dataset'].unique()
+    return ' and '.join(f"{s:.0f}{' steps' * (i == 0)} ({', '.join(sorted(d))})" for i, (s, d) in enumerate(longer.items()))
+
 def limits_text(ch: Chapter) -> str:
     "6.14: the limits of the evidence, one bullet each: budget, seeds, several tests, hardware, probes, peers."
     runs, seeds, epochs, budget = ch.runs, ch.seeds, ch.epochs, ch.budget
@@ -460,9 +472,11 @@ def limits_text(ch: Chapter) -> str:
     return _join([
         f"- **Budget.** {epochs.min():.0f}–{epochs.max():.0f} epochs, {100 * epochs.max() / 1500:.1f} % of the thesis's "
         "1500 at most. The VQVAE and the BT-VQVAE had the same budget, so the comparison is fair at this budget. " + (
-            f"Whether more training changes it is being measured at 4× and 16× (6.13: "
-            f"{_plural(ch.scaling_runs, 'budget-scaling run')} of {ch.scaling_planned} so far); the datasets without "
-            "them, the thesis's 1500 epochs and a GPU run remain unmeasured." if 'scaling' in ch.extra else
+            f"Whether more training changes it was measured at {_longer(ch)} (6.13, "
+            f"{_plural(ch.scaling_runs, 'budget-scaling run')} of {ch.scaling_planned}): "
+            f"{scaling_answer(ch.extra['scaling_stats'])} Unmeasured: the other "
+            f"{ch.runs['dataset'].nunique() - ch.extra['scaling']['dataset'].nunique()} datasets beyond {budget.steps} steps, "
+            "the thesis's 1500 epochs and a GPU run." if 'scaling' in ch.extra else
             "The thesis's question is about trained models; whether the answer changes with more training is not measured "
             "yet (`btvq-sweep --study budget`, 6.13)."),
         "- **Seeds.** " + ("1 seed per setting: no spread to compare differences with inside a dataset; only the "
@@ -560,13 +574,15 @@ def conclusion_text(ch: Chapter) -> str:
         f"the untrained network in {untrained_wins} of {untrained_n} (setting, accuracy) comparisons and the raw series "
         f"in {raw_wins} of {raw_n} (6.5).",
         f"**Its limits.** {ch.budget.steps} steps, checked " + (
-            f"with {_plural(ch.scaling_runs, 'budget-scaling run')} of {ch.scaling_planned} so far (6.13)"
+            f"at {_longer(ch)} with {_plural(ch.scaling_runs, 'budget-scaling run')} of {ch.scaling_planned} (6.13)"
             if 'scaling' in ch.extra else "at no longer budget yet")
         + f"; {ch.seeds.min()}–{ch.seeds.max()} seeds per setting; one CPU family; probes that differ from the "
         "literature's (6.6, 6.14).",
         f"**What to try next.** As the thesis trains it, the Barlow Twins loss ends at a median {thesis_ratio:.2f} of its "
         f"initial value; with the 256-wide projector at {learns_ratio:.2f} (6.4). The term is optimised, yet the latents "
-        "do not move measurably; whether more training changes that is what 6.13 measures. The full budget on a "
+        "do not move measurably" + ("; whether more training changes that is what 6.13 measures" if 'scaling' not in ch.extra
+        else "; more training does not change that for the accuracies (6.13)" if accuracy_changes(ch.extra['scaling_stats']).empty
+        else "; with more training they do (6.13)") + ". The full budget on a "
         "GPU, more seeds on the datasets where the settings differ most, and the choices the ablation (6.12) shows "
         "matter for some metrics (reconstructing an augmented view, the decoder) are the experiments left."
         if thesis_ratio is not None and learns_ratio is not None else ''], '\n\n')

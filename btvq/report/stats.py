@@ -6,7 +6,7 @@
 from __future__ import annotations   # the code follows, from nbs/11_report.ipynb
 
 # %% auto #0
-__all__ = ['BT_RATIO', 'STATS_COLUMNS', 'QUALITY_COST_COLUMNS', 'summarize', 'setting_summary', 'best_beyond_spread', 'with_bt_ratio', 'seconds_per_run', 'holm', 'paired_stats', 'describe_stat', 'quality_cost', 'direction']
+__all__ = ['BT_RATIO', 'STATS_COLUMNS', 'QUALITY_COST_COLUMNS', 'summarize', 'setting_summary', 'best_beyond_spread', 'with_bt_ratio', 'seconds_per_run', 'paired_stats', 'describe_stat', 'quality_cost', 'direction']
 
 # %% ../../nbs/11_report.ipynb #a1c0de0a
 import math
@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..common import holm
 from ..config import direction, setting_name, setting_order
 from ..study import headline_labels
 from .collect import (BASELINE, GROUP_KEYS, HEADLINE_METRICS, PEER_NAMES, RAW, REFERENCES, _check_runs,
@@ -81,15 +82,6 @@ def seconds_per_run(runs: pd.DataFrame) -> pd.DataFrame:
 # %% ../../nbs/11_report.ipynb #4c1bd1fa
 STATS_COLUMNS = ('profile', 'metric', 'setting', 'versus', 'datasets', 'wins', 'ties', 'losses', 'median_diff', 'p',
                  'p_holm')
-
-def holm(p: Sequence[float]) -> np.ndarray:
-    "Holm step-down adjusted p-values of one family of tests (NaN stays NaN and does not count)."
-    p = np.asarray(p, dtype=float)
-    ok = np.flatnonzero(~np.isnan(p))
-    order = ok[np.argsort(p[ok], kind='stable')]
-    out = np.full_like(p, np.nan)
-    out[order] = np.minimum(np.maximum.accumulate((len(order) - np.arange(len(order))) * p[order]), 1)
-    return out
 
 def _pairs(settings: list[str], present: set[str]) -> list[tuple[str, str]]:
     "(a, b) pairs compared across datasets: each other setting vs the VQVAE, each setting vs each reference (`REFERENCES`)."
