@@ -50,8 +50,8 @@ def scaling_table(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[s
 
 # %% auto #0
 __all__ = ['SCALING_METRICS', 'NOT_DIFFERENCED', 'SCALING_PROFILES', 'ACCURACY_METRICS', 'RERUN_METRICS', 'budget_steps',
-           'scaling_table', 'scaling_stats', 'scaling_findings', 'accuracy_changes', 'scaling_answer', 'plot_scaling',
-           'rerun_table']
+           'scaling_table', 'scaling_stats', 'scaling_findings', 'accuracy_changes', 'scaling_answer', 'scaling_levels',
+           'level_changes', 'plot_scaling', 'rerun_table']
 
 # %% ../nbs/16_scaling.ipynb #78a6369e
 def scaling_stats(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[str] = SCALING_METRICS,
@@ -135,6 +135,30 @@ def scaling_answer(stats: pd.DataFrame) -> str:
              for (s, m), (n, lo, hi) in every.iterrows() if n == len(tested)]
     return head + ('; at every one of them the term changes ' + '; '.join(every) if every else '') + '.'
 
+
+# %% ../nbs/16_scaling.ipynb #f1bb5fc9
+def scaling_levels(runs: pd.DataFrame, label: str = 'gamma=0', metrics: Sequence[str] = SCALING_METRICS,
+                   profiles: Sequence[str] = (STUDY_PROFILE, 'long', 'long16')) -> pd.DataFrame:
+    "Per dataset, metric and budget: mean, std and n over seeds of setting `label`'s own metrics, on the datasets with a longer run."
+    runs = _scaled(runs, profiles)
+    runs = runs[runs['label'] == label]
+    long = runs.melt(id_vars=['dataset', 'profile'], value_vars=[m for m in metrics if m in runs], var_name='metric').dropna()
+    out = long.groupby(['dataset', 'metric', 'profile'])['value'].agg(['mean', 'std', 'count']).reset_index()
+    out = out.rename(columns={'count': 'n'}).assign(steps=lambda d: d['profile'].map(budget_steps), setting=setting_name(label))
+    return out[['dataset', 'metric', 'steps', 'profile', 'setting', 'mean', 'std', 'n']].sort_values(
+        ['dataset', 'metric', 'steps'], ignore_index=True)
+
+def level_changes(levels: pd.DataFrame) -> list[str]:
+    "The (dataset, metric) pairs whose mean at a longer budget moves beyond the larger spread of it and the first budget."
+    out = []
+    for (ds, m), g in levels.groupby(['dataset', 'metric']):
+        first, later = g.iloc[0], g.iloc[1:]
+        for r in later.itertuples():
+            spread = np.nanmax([first['std'], r.std])
+            if abs(r.mean - first['mean']) > spread:
+                out.append(f"{ds} {m} {first['mean']:.3g} → {r.mean:.3g} ({first['steps']:.0f} → {r.steps:.0f} steps; "
+                           f"spread {spread:.2g})")
+    return out
 
 # %% ../nbs/16_scaling.ipynb #224227a8
 def plot_scaling(table: pd.DataFrame, metrics: Sequence[str] = SCALING_METRICS, width: float = 16.0) -> Figure:

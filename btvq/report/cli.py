@@ -36,7 +36,7 @@ from .tables import (ablation_labels, anchors_markdown, budget_tables, extra_tab
 README_START, README_END = '<!-- results:start -->', '<!-- results:end -->'
 MARKER = '.btvq-report'                                   # marks a folder written (and owned) by `write_report`
 MARKDOWN_TABLES = ('coverage', 'headline', 'bt', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'peers_check',
-                   'budget', 'cost', 'settings', 'reruns', 'scaling', 'scaling_stats')   # written as .md too
+                   'budget', 'cost', 'settings', 'reruns', 'scaling', 'scaling_stats', 'scaling_levels')   # written as .md too
 
 # %% ../../nbs/11_report.ipynb #d17feb9b
 def svm_fits(runs: pd.DataFrame, reference: pd.DataFrame | None = None) -> tuple[int, list[str]]:
@@ -124,7 +124,8 @@ def summary_markdown(runs: pd.DataFrame, histories: pd.DataFrame, tables: dict, 
                 "both have: wins/ties/losses (a tie: within the larger std), median difference (setting − other), "
                 "two-sided Wilcoxon signed-rank p of the paired dataset means.\n", to_markdown(tables['stats']) + '\n',
                 "## Published numbers\n", anchors_markdown(tables['anchors']) + '\n', *_peers_section(tables, figures),
-                *_reruns_section(tables.get('reruns')), *_scaling_section(tables.get('scaling'), tables.get('scaling_stats')),
+                *_reruns_section(tables.get('reruns')), *_scaling_section(tables.get('scaling'), tables.get('scaling_stats'),
+                                                                   tables.get('scaling_levels')),
                 *(["## Training budget\n", f"Learning curves on a validation part of TRAIN; budget: the smallest step "
                    f"S whose reconstruction loss is within the tolerance of its value at 4 S (`btvq.budget`). The "
                    f"`{STUDY_PROFILE}` profile trains {PROFILES[STUDY_PROFILE].steps} steps.\n",
@@ -156,14 +157,16 @@ def _reruns_section(t: pd.DataFrame | None) -> list[str]:
             + ("." if t['exact'].all() else "; for the others, the drift of each headline metric beside the std over the "
                "committed seeds.") + "\n", to_markdown(t) + '\n']
 
-def _scaling_section(t: pd.DataFrame | None, stats: pd.DataFrame | None) -> list[str]:
-    "The 'Does more training change the answer?' section: the paired differences per budget and their tests."
+def _scaling_section(t: pd.DataFrame | None, stats: pd.DataFrame | None, levels: pd.DataFrame | None) -> list[str]:
+    "The 'Does more training change the answer?' section: the paired differences per budget, their tests, the VQVAE's own metrics."
     if t is None or t.empty: return []
     return ["## Does more training change the answer?\n", "BT-VQVAE − VQVAE of the same dataset and seed at each "
             "budget (`btvq.scaling.scaling_table`; `bt_end/init` as it is), mean and std over seeds:\n",
             to_markdown(t.drop(columns=['profile', 'label'])) + '\n', "Paired over (dataset, seed) at each budget (Wilcoxon "
             "signed-rank; `p_holm`: Holm over the settings of one metric):\n", to_markdown(stats) + '\n',
-            '\n'.join(f"- {s}" for s in scaling_findings(t, stats)) + '\n', f"So, {scaling_answer(stats)}\n"]
+            '\n'.join(f"- {s}" for s in scaling_findings(t, stats)) + '\n', f"So, {scaling_answer(stats)}\n",
+            "The VQVAE's own metrics at each budget (`btvq.scaling.scaling_levels`), mean and std over seeds:\n",
+            to_markdown(levels.drop(columns=['profile', 'setting'])) + '\n']
 
 def _problems_section(problems: pd.DataFrame | None) -> list[str]:
     "The 'Runs with problems' section: every problem by run folder, or a line saying there are none."

@@ -26,7 +26,7 @@ from .collect import (GROUP_KEYS, HEADLINE_METRICS, KINDS, PEER_NAMES, RAW, STUD
                                  _check_runs, complete_runs, metric_columns, select_metrics)
 from .stats import (BT_RATIO, best_beyond_spread, direction, paired_stats, seconds_per_run, setting_summary,
                                summarize, with_bt_ratio)
-from ..scaling import SCALING_PROFILES, rerun_table, scaling_stats, scaling_table
+from ..scaling import SCALING_PROFILES, rerun_table, scaling_levels, scaling_stats, scaling_table
 
 # %% ../../nbs/11_report.ipynb #208a387e
 def _num(v: float, sig: int) -> str:
@@ -300,4 +300,5 @@ def extra_tables(all_runs: pd.DataFrame, reruns: pd.DataFrame) -> dict[str, pd.D
     if len(scaling):
         out['scaling'] = scaling.round(4)
         out['scaling_stats'] = scaling_stats(all_runs).round(4)
+        out['scaling_levels'] = scaling_levels(all_runs).round(4)
     return out
