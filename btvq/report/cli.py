@@ -6,7 +6,7 @@
 from __future__ import annotations   # the code follows, from nbs/11_report.ipynb
 
 # %% auto #0
-__all__ = ['README_START', 'README_END', 'MARKER', 'MARKDOWN_TABLES', 'HOW_TO_READ', 'svm_fits', 'summary_markdown', 'write_report', 'study_facts', 'readme_block', 'update_readme', 'main']
+__all__ = ['README_START', 'README_END', 'MARKER', 'MARKDOWN_TABLES', 'HOW_TO_READ', 'summary_markdown', 'write_report', 'study_facts', 'readme_block', 'update_readme', 'main']
 
 # %% ../../nbs/11_report.ipynb #a1c0de17
 import argparse
@@ -28,7 +28,7 @@ from .collect import (BASELINE, GROUP_KEYS, PEER_NAMES, RAW, STUDY_PROFILE, coll
                                  run_problems)
 from .plots import budget_figures, report_figures
 from .reference import REFERENCE_MODES, collect_peers, collect_reference, peer_coverage
-from .stats import BT_RATIO
+from .stats import BT_RATIO, svm_fits
 from .tables import (ablation_labels, anchors_markdown, budget_tables, extra_tables, report_tables, study_cells,
                                 study_runs, to_markdown)
 
@@ -38,23 +38,7 @@ MARKER = '.btvq-report'                                   # marks a folder writt
 MARKDOWN_TABLES = ('coverage', 'headline', 'bt', 'ablation', 'stats', 'comparison', 'results', 'anchors', 'peers_check',
                    'budget', 'cost', 'settings', 'reruns', 'scaling', 'scaling_stats', 'scaling_levels')   # written as .md too
 
-# %% ../../nbs/11_report.ipynb #d17feb9b
-def svm_fits(runs: pd.DataFrame, reference: pd.DataFrame | None = None) -> tuple[int, list[str]]:
-    "Number of linear-SVM probe fits of the runs and reference points, and the ones that stopped before converging."
-    flags = [c for c in runs.columns if c.endswith('/svm_converged')]
-    long = runs.melt(id_vars=['dataset', 'label', 'seed'], value_vars=flags, var_name='metric').dropna(subset='value')
-    where = [f"{r.dataset} {setting_name(r.label)} seed {r.seed} {r.metric.split('/')[0]}"
-             for r in long[long['value'] == 0].itertuples()]
-    n = len(long)
-    if reference is not None and len(reference):
-        ref = reference[reference['metric'].str.endswith('svm_converged')]
-        ref = ref[~ref['reference'].isin([RAW, *PEER_NAMES.values()]) | ref['metric'].str.startswith('flat/')]   # one fit each
-        ref = ref.drop_duplicates(['dataset', 'reference', 'seed', 'metric'])
-        n += len(ref)
-        where += [f"{r.dataset} {r.reference}" + ('' if pd.isna(r.seed) else f" seed {r.seed:g}")
-                  + f" {r.metric.split('/')[0]}" for r in ref[ref['value'] == 0].itertuples()]
-    return n, where
-
+# %% ../../nbs/11_report.ipynb #6184a3d8
 def _describe(runs: pd.DataFrame, histories: pd.DataFrame, reference: pd.DataFrame | None) -> list[str]:
     "Bullet lines saying what the report is built from."
     n_open = histories.loc[~histories['complete'].astype(bool), 'path'].nunique() if len(histories) else 0

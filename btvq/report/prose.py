@@ -25,7 +25,8 @@ from ..study import ABLATION_DATASETS, BT_LEARNS, RERUNS, STUDY_TOLERANCE, study
 from .collect import (BASELINE, HEADLINE_METRICS, PEER_NAMES, RAW, UNTRAINED, collect_histories, collect_runs,
                                  complete_runs)
 from .reference import collect_peers, collect_reference, peer_coverage
-from .stats import BT_RATIO, describe_stat, quality_cost, seconds_per_run, setting_summary, with_bt_ratio
+from .stats import (BT_RATIO, describe_stat, quality_cost, seconds_per_run, setting_summary, svm_fits,
+                               with_bt_ratio)
 from .tables import (ANCHOR_FAMILIES, ablation_labels, budget_tables, extra_tables, peers_published,
                                 report_tables, study_cells, study_runs)
 
@@ -471,8 +472,15 @@ def _longer(ch: Chapter) -> str:
     longer = sc[sc['steps'] > ch.budget.steps].groupby('steps')['dataset'].unique()
     return ' and '.join(f"{s:.0f}{' steps' * (i == 0)} ({', '.join(sorted(d))})" for i, (s, d) in enumerate(longer.items()))
 
+def _unconverged(ch: Chapter) -> str:
+    "The limits' bullet on linear-SVM probe fits that stopped before their tolerance (empty when every fit converged)."
+    n, stopped = svm_fits(ch.runs, ch.reference)
+    return (f"- **Unconverged probe fits.** {len(stopped)} of {n} linear-SVM probe fits stopped before their duality-gap "
+            f"tolerance ({'; '.join(stopped)}): the tables keep their accuracies, which are not converged results."
+            if stopped else '')
+
 def limits_text(ch: Chapter) -> str:
-    "6.14: the limits of the evidence, one bullet each: budget, seeds, several tests, hardware, probes, peers."
+    "6.14: the limits of the evidence, one bullet each: budget, seeds, several tests, hardware, probes, unconverged fits, peers."
     runs, seeds, epochs, budget = ch.runs, ch.seeds, ch.epochs, ch.budget
     fewest = seeds.groupby(seeds.index.get_level_values('label').map(setting_name)).min()   # per setting, any dataset
     return _join([
@@ -502,6 +510,7 @@ def limits_text(ch: Chapter) -> str:
         "comparisons between runs and references therefore mix two solvers (1-NN, 5-NN and reconstruction do not); "
         "re-evaluating the runs' checkpoints with the current probe removes the difference."
         if 'flat/svm_converged' not in runs and (ch.reference['metric'] == 'flat/svm_converged').any() else '',
+        _unconverged(ch),
         "- **Probes differ from the literature's** (6.6): comparisons with published numbers are indicative only.",
         "- **Peers** (6.7). Cached so far: " + '; '.join(peer_coverage(ch.reference, sorted(runs['dataset'].unique())))
         + ". A peer with one seed has no spread inside a dataset, so against it only equal means tie; fewer datasets give "

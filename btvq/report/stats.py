@@ -6,7 +6,7 @@
 from __future__ import annotations   # the code follows, from nbs/11_report.ipynb
 
 # %% auto #0
-__all__ = ['BT_RATIO', 'STATS_COLUMNS', 'QUALITY_COST_COLUMNS', 'summarize', 'setting_summary', 'best_beyond_spread', 'with_bt_ratio', 'seconds_per_run', 'paired_stats', 'describe_stat', 'quality_cost', 'direction']
+__all__ = ['BT_RATIO', 'STATS_COLUMNS', 'QUALITY_COST_COLUMNS', 'summarize', 'setting_summary', 'best_beyond_spread', 'with_bt_ratio', 'seconds_per_run', 'paired_stats', 'describe_stat', 'quality_cost', 'svm_fits', 'direction']
 
 # %% ../../nbs/11_report.ipynb #a1c0de0a
 import math
@@ -143,3 +143,20 @@ def quality_cost(runs: pd.DataFrame, reference: pd.DataFrame | None, peers: pd.D
         cost = cost.groupby(['dataset', 'method', 'seed'])['value'].sum().groupby(['dataset', 'method']).mean()
         rows.append(acc.join(cost.rename('seconds'), how='inner').reset_index().assign(kind='peer'))
     return pd.concat(rows, ignore_index=True)[list(QUALITY_COST_COLUMNS)]
+
+# %% ../../nbs/11_report.ipynb #d17feb9b
+def svm_fits(runs: pd.DataFrame, reference: pd.DataFrame | None = None) -> tuple[int, list[str]]:
+    "Number of linear-SVM probe fits of the runs and reference points, and the ones that stopped before converging."
+    flags = [c for c in runs.columns if c.endswith('/svm_converged')]
+    long = runs.melt(id_vars=['dataset', 'label', 'seed'], value_vars=flags, var_name='metric').dropna(subset='value')
+    where = [f"{r.dataset} {setting_name(r.label)} seed {r.seed} {r.metric.split('/')[0]}"
+             for r in long[long['value'] == 0].itertuples()]
+    n = len(long)
+    if reference is not None and len(reference):
+        ref = reference[reference['metric'].str.endswith('svm_converged')]
+        ref = ref[~ref['reference'].isin([RAW, *PEER_NAMES.values()]) | ref['metric'].str.startswith('flat/')]   # one fit each
+        ref = ref.drop_duplicates(['dataset', 'reference', 'seed', 'metric'])
+        n += len(ref)
+        where += [f"{r.dataset} {r.reference}" + ('' if pd.isna(r.seed) else f" seed {r.seed:g}")
+                  + f" {r.metric.split('/')[0]}" for r in ref[ref['value'] == 0].itertuples()]
+    return n, where
