@@ -25,8 +25,7 @@ from ..study import ABLATION_DATASETS, BT_LEARNS, RERUNS, STUDY_TOLERANCE, study
 from .collect import (BASELINE, HEADLINE_METRICS, PEER_NAMES, RAW, UNTRAINED, collect_histories, collect_runs,
                                  complete_runs)
 from .reference import collect_peers, collect_reference, peer_coverage
-from .stats import (BT_RATIO, describe_stat, quality_cost, seconds_per_run, setting_summary, svm_fits,
-                               with_bt_ratio)
+from .stats import BT_RATIO, describe_stat, quality_cost, seconds_per_run, setting_summary, svm_fits, with_bt_ratio
 from .tables import (ANCHOR_FAMILIES, ablation_labels, budget_tables, extra_tables, peers_published,
                                 report_tables, study_cells, study_runs)
 
@@ -448,8 +447,7 @@ def scaling_text(ch: Chapter) -> str:
 def scaling_findings_text(ch: Chapter) -> str:
     "6.13 after its table and tests: per budget what lies beyond the seeds' spread and which tests pass; then the verdict."
     if 'scaling' not in ch.extra: return ''
-    sc, st = ch.extra['scaling'], ch.extra['scaling_stats']
-    levels = ch.extra['scaling_levels']
+    sc, st, levels = ch.extra['scaling'], ch.extra['scaling_stats'], ch.extra['scaling_levels']
     moved = level_changes(levels)
     return _join(['\n'.join(f"- {s}" for s in scaling_findings(sc, st)), f"**So**, {scaling_answer(st)}",
                   f"The models themselves do change with the budget: the VQVAE's own metrics move beyond their seeds' spread in "
