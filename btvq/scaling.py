@@ -15,11 +15,15 @@ from matplotlib.figure import Figure
 
 from .common import holm
 from .config import PROFILES, direction, setting_name
-from .study import STUDY_PROFILE, headline_labels
+from .study import STUDY_PROFILE, headline_labels, study_plan
 
 SCALING_METRICS = ('flat/svm_acc', 'flat/knn1_acc', 'val_recon', 'perplexity', 'bt_end/init')
 NOT_DIFFERENCED = ('bt_end/init',)        # a VQVAE has no Barlow Twins term: the BT-VQVAE's value as it is
 SCALING_PROFILES = ('long', 'long16')    # the budget-scaling runs (`btvq.sweep.STUDY["budget"]`): a section of their own
+
+def scaling_planned() -> int:
+    "How many budget-scaling runs the study plans (`btvq.sweep.STUDY['budget']`)."
+    return len(study_plan(parts=['budget'], out_dir='.'))
 
 def budget_steps(profile: str) -> int | float:
     "Optimiser steps of a step-budget profile (NaN for an epoch budget)."
@@ -49,9 +53,9 @@ def scaling_table(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[s
     return pd.DataFrame(rows, columns=cols).sort_values(['metric', 'dataset', 'setting', 'steps'], ignore_index=True)
 
 # %% auto #0
-__all__ = ['SCALING_METRICS', 'NOT_DIFFERENCED', 'SCALING_PROFILES', 'ACCURACY_METRICS', 'RERUN_METRICS', 'budget_steps',
-           'scaling_table', 'scaling_stats', 'scaling_findings', 'accuracy_changes', 'scaling_answer', 'scaling_levels',
-           'level_changes', 'plot_scaling', 'rerun_table']
+__all__ = ['SCALING_METRICS', 'NOT_DIFFERENCED', 'SCALING_PROFILES', 'ACCURACY_METRICS', 'RERUN_METRICS', 'scaling_planned',
+           'budget_steps', 'scaling_table', 'scaling_stats', 'scaling_findings', 'accuracy_changes', 'scaling_answer',
+           'scaling_levels', 'level_changes', 'plot_scaling', 'rerun_table']
 
 # %% ../nbs/16_scaling.ipynb #78a6369e
 def scaling_stats(runs: pd.DataFrame, base: str = 'gamma=0', metrics: Sequence[str] = SCALING_METRICS,

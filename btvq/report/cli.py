@@ -23,7 +23,7 @@ from ..common import marker_span, replace_between
 from ..study import (RERUNS, STUDY_TOLERANCE, dataset_shape, describe_check, projection_check, run_cost,
                         study_plan)
 from ..config import PROFILES, default_out_dir, repo_root, setting_name, setting_order
-from ..scaling import SCALING_PROFILES, budget_steps, scaling_answer, scaling_findings
+from ..scaling import SCALING_PROFILES, budget_steps, scaling_answer, scaling_findings, scaling_planned
 from .collect import (BASELINE, GROUP_KEYS, PEER_NAMES, RAW, STUDY_PROFILE, collect_histories, collect_runs,
                                  run_problems)
 from .plots import budget_figures, report_figures
@@ -214,7 +214,7 @@ def write_report(runs_root: str | Path | None = None, out: str | Path | None = N
     facts = study_facts(runs, curve_runs, tables.get('budget'), tables.get('cost')) if len(runs) else []
     if 'scaling_stats' in tables:
         longer = all_runs[all_runs['profile'].isin(SCALING_PROFILES)]
-        facts.append(f"- more training (`btvq-sweep --study budget`: {len(longer)} of {len(study_plan(parts=['budget'], out_dir='.'))} "
+        facts.append(f"- more training (`btvq-sweep --study budget`: {len(longer)} of {scaling_planned()} "
                      f"runs at {' and '.join(f'{budget_steps(p)}' for p in SCALING_PROFILES)} steps, "
                      f"{longer['wall_time_s'].sum() / 3600:.1f} h): {scaling_answer(tables['scaling_stats'])}")
     out.parent.mkdir(parents=True, exist_ok=True)

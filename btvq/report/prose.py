@@ -20,7 +20,7 @@ import pandas as pd
 from ..budget import interpolate, study_budget, tolerance_for
 from ..config import PROFILES, default_out_dir, held_out, setting_name, setting_order
 from ..data import STUDY_SHAPES
-from ..scaling import SCALING_PROFILES, accuracy_changes, level_changes, scaling_answer, scaling_findings
+from ..scaling import SCALING_PROFILES, accuracy_changes, level_changes, scaling_answer, scaling_findings, scaling_planned
 from ..study import ABLATION_DATASETS, BT_LEARNS, RERUNS, STUDY_TOLERANCE, study_plan
 from .collect import (BASELINE, HEADLINE_METRICS, PEER_NAMES, RAW, UNTRAINED, collect_histories, collect_runs,
                                  complete_runs)
@@ -97,7 +97,7 @@ class Chapter:
     @cached_property
     def scaling_runs(self) -> int: return int(self.all_runs['profile'].isin(SCALING_PROFILES).sum())
     @cached_property
-    def scaling_planned(self) -> int: return len(study_plan(parts=['budget'], out_dir='.'))
+    def scaling_planned(self) -> int: return scaling_planned()
 
     def stat(self, metric: str, setting: str, versus: str) -> pd.Series | None:
         "The row of `stats` for one comparison, or None if it was not made (too few datasets with both)."
