@@ -230,8 +230,11 @@ def update_peers(data: UCRData, seeds: Sequence[int] = (0, 1, 2), peers: Sequenc
             ref = peer_reference(name, norm, (seed,), probe_kwargs, **settings.get(name, {}))
             entry = cache['peers'].setdefault(name, dict(versions=ref['versions'], settings=ref['settings'], seeds={}))
             entry['seeds'][seed] = ref['seeds'][seed]
-            disk = load_peers(data.name, ref_dir)               # another process may have saved another peer meanwhile
+            disk = load_peers(data.name, ref_dir)               # another process may have saved meanwhile: keep its seeds
             if disk is not None and all(disk.get(k) == v for k, v in head.items()):
+                theirs = disk['peers'].get(name)
+                if theirs and all(theirs[k] == _plain(entry[k]) for k in ('versions', 'settings')):
+                    entry['seeds'] = theirs['seeds'] | entry['seeds']
                 cache = disk | dict(peers=disk['peers'] | {name: entry})
             save_peers(cache, ref_dir)
             log(_progress(data.name, name, seed, ref['seeds'][seed], time.perf_counter() - t))
