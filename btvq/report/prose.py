@@ -26,6 +26,7 @@ from .collect import (BASELINE, HEADLINE_METRICS, PEER_NAMES, RAW, UNTRAINED, co
                                  complete_runs)
 from .reference import collect_peers, collect_reference, peer_coverage
 from .stats import BT_RATIO, describe_stat, quality_cost, seconds_per_run, setting_summary, svm_fits, with_bt_ratio
+from .wording import join_parts, plural, span, times
 from .tables import (ANCHOR_FAMILIES, ablation_labels, budget_tables, extra_tables, peers_published,
                                 report_tables, study_cells, study_runs)
 
@@ -147,23 +148,6 @@ def chapter_inputs(runs_root: str | Path | None = None, ref_dir: str | Path | No
                    peers=collect_peers(datasets, ref_dir), planned=study_plan(out_dir='.'), runs_root=root,
                    ref_dir=None if ref_dir is None else Path(ref_dir))
 
-# %% ../../nbs/11_report.ipynb #b7e0a005
-def _plural(n: int, word: str) -> str:
-    "'1 run', '3 runs'."
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-def _span(lo, hi, fmt: str = '') -> str:
-    "'3' when `lo` and `hi` read the same in `fmt`, else '2 to 3'."
-    return f"{lo:{fmt}}" if f"{lo:{fmt}}" == f"{hi:{fmt}}" else f"{lo:{fmt}} to {hi:{fmt}}"
-
-def _times(v: float) -> str:
-    "A ratio as '12×' or '3.4×'."
-    return f"{v:.0f}×" if v >= 10 else f"{v:.1f}×"
-
-def _join(parts: Sequence[str], sep: str = ' ') -> str:
-    "The non-empty `parts` joined by `sep`."
-    return sep.join(filter(None, parts))
-
 # %% ../../nbs/11_report.ipynb #b7e0a007
 def what_was_run_text(ch: Chapter) -> str:
     "6.1: the runs planned and finished, their settings, seeds, budget, hours and probes (the coverage table follows)."
@@ -176,7 +160,7 @@ def what_was_run_text(ch: Chapter) -> str:
               f"{STUDY_SHAPES[short[0]][0] // 128} steps fit one evaluation fewer (runs made since evaluate at steps)")
     in_plan = runs.set_index(['dataset', 'label', 'seed']).index.isin([(c.dataset, c.label, c.seed) for c in planned])
     return (f"The study plans {len(planned)} runs (`btvq.sweep.STUDY`); {in_plan.sum()} of them have finished, and "
-            f"{_plural((~in_plan).sum(), 'run')} outside the plan (settings since replaced) are kept beside them. In all, "
+            f"{plural((~in_plan).sum(), 'run')} outside the plan (settings since replaced) are kept beside them. In all, "
             f"{len(runs)} runs over {runs['dataset'].nunique()} UCR datasets (table 5.1) and {runs['label'].nunique()} "
             f"settings ({'; '.join(ch.settings)}), {seeds.min()}–{seeds.max()} seeds per dataset and setting (the table "
             f"below), all with the `{profile}` profile: {budget.steps} optimiser steps of batch 128, which is "
@@ -200,11 +184,11 @@ def budget_text(ch: Chapter) -> str:
     n_val = {d: held_out(STUDY_SHAPES[d][0], frac) for d in curves['dataset'].unique()}
     strict_ok = not strict['not_flat'] and strict['steps'] is not None and strict['steps'] <= S
     acc5 = bt_curves.loc[bt_curves['metric'] != 'val_recon', 'budget_0.05']
-    return (f"{_plural(len(recon), 'curve')} ({', '.join(sorted(recon['dataset'].unique()))}; {recon['last_step'].max()} "
+    return (f"{plural(len(recon), 'curve')} ({', '.join(sorted(recon['dataset'].unique()))}; {recon['last_step'].max()} "
             f"steps, {recon['evals'].min()}–{recon['evals'].max()} evaluations each). "
             + (f"At a 5 % tolerance the rule gives {strict['steps']} steps. " if strict_ok else
                f"**Reconstruction is not flat within the curves**: at a 5 % tolerance the rule finds no budget of at most "
-               f"{recon['last_step'].max() // 4} steps on {_plural(len(strict['not_flat']), 'curve')} "
+               f"{recon['last_step'].max() // 4} steps on {plural(len(strict['not_flat']), 'curve')} "
                f"({', '.join(strict['not_flat']) or 'none'}), or one beyond what this machine affords for the whole study, "
                f"{S} steps (`btvq-sweep --study --dry-run`). So the tolerance is loosened, the last step of the README's "
                f"order of cuts: every curve is flat by {S} steps from a tolerance of {need:.0%} on. ")
@@ -236,7 +220,7 @@ def bt_learning_text(ch: Chapter) -> str:
     if 'bt' not in ch.tables: return "No BT-VQVAE run records its Barlow Twins loss yet."
     ratios = with_bt_ratio(ch.runs).dropna(subset=[BT_RATIO]).groupby('label')[BT_RATIO]
     return "End over initial Barlow Twins loss, over all datasets: " + '; '.join(
-        f"{setting_name(l)}: median {g.median():.2f} over {_plural(len(g), 'run')} (range {g.min():.2f}–{g.max():.2f}), "
+        f"{setting_name(l)}: median {g.median():.2f} over {plural(len(g), 'run')} (range {g.min():.2f}–{g.max():.2f}), "
         f"below one half in {(g < 0.5).sum()}"
         for l, g in ((l, ratios.get_group(l)) for l in setting_order(list(ratios.groups)))) + '.'
 
@@ -280,7 +264,7 @@ def literature_text(ch: Chapter) -> str:
     if not gaps: return "_No published accuracies for these datasets (`btvq/resources/anchors/`)._"
     families = '\n'.join(
         f"- **{family}**: " + '; '.join(f"{m} median {100 * gaps[m].median():+.1f} points over "
-                                        f"{_plural(len(gaps[m]), 'dataset')}, ours higher on {(gaps[m] > 0).sum()}"
+                                        f"{plural(len(gaps[m]), 'dataset')}, ours higher on {(gaps[m] > 0).sum()}"
                                         for m in ms if m in gaps)
         for family, ms in ANCHOR_FAMILIES.items() if any(m in gaps for m in ms))
     text = "Our best linear-SVM accuracy minus the published number, over the datasets both have, by family:\n\n" + families
@@ -289,7 +273,7 @@ def literature_text(ch: Chapter) -> str:
         d = (acc[raw_1nn] - acc['1NN-ED']).dropna().abs()
         text += (f"\n\nA check of the pipeline: our raw-series 1-NN and the archive's 1NN-ED, which differ only in the "
                  f"series' preprocessing, are {d.median():.3f} apart in the median (at most {d.max():.3f}, "
-                 f"{d.idxmax()}) over {_plural(len(d), 'dataset')}.")
+                 f"{d.idxmax()}) over {plural(len(d), 'dataset')}.")
     return text
 
 # %% ../../nbs/11_report.ipynb #b7e0a00c
@@ -310,18 +294,21 @@ def peers_pipeline_text(ch: Chapter) -> str:
     "6.7: each peer's own classifier against its published accuracy, in the median and at worst ('' without peers)."
     if ch.peers is None or not len(ch.peers): return ''
     every = peers_published(ch.peers)
-    pub, stopped = every.dropna(subset=['diff']), every[every['not_converged'] > 0]
+    pub, flagged = every.dropna(subset=['diff']), every[(every['not_converged'] > 0) | (every['early_fits'] > 0)]
     gap = pub.groupby('peer', sort=False)['diff']
     far = pub.loc[pub['diff'].abs().groupby(pub['peer'], sort=False).idxmax()]
-    return (' '.join(f"{p}: median Δ {100 * g.median():+.1f} points over {_plural(len(g), 'dataset')}, the largest "
+    return (' '.join(f"{p}: median Δ {100 * g.median():+.1f} points over {plural(len(g), 'dataset')}, the largest "
                      f"{100 * f['diff']:+.1f} points on {f['dataset']}." for (p, g), (_, f) in zip(gap, far.iterrows()))
             + (" The pipeline reproduces the published accuracies within a point in the median, so the probe numbers below "
                "are the peers', not an artefact of how they were run here." if (gap.median().abs() <= 0.01).all() else
                " **The pipeline does not reproduce the published accuracies within a point in the median**: read the probe "
                "numbers below with that in mind.")
-            + ''.join(f" {r.peer}'s own classifier on {r.dataset} did not converge for {_plural(r.not_converged, 'seed')} "
-                      f"of {r.n:.0f} (its solver stopped at upstream's iteration cap): that accuracy is not a converged result."
-                      for r in stopped.itertuples()))
+            + ''.join((f" {r.peer}'s own classifier on {r.dataset} did not converge for {plural(r.not_converged, 'seed')} "
+                       f"of {r.n:.0f} (its solver stopped at upstream's iteration cap): that accuracy is not a converged result.")
+                      if r.not_converged else          # only fits of the grid search stopped early, not the chosen one
+                      (f" On {r.dataset}, {r.early_fits} of {r.peer}'s grid-search fits ({plural(int(r.n), 'seed')}) hit "
+                       "upstream's iteration cap; each refit at the chosen C converged, so the accuracy stands.")
+                      for r in flagged.itertuples()))
 
 def _quality_pivots(ch: Chapter) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     "Seconds and accuracy per dataset (rows) and method (columns) of `quality_cost`, and the headline settings' names."
@@ -345,8 +332,8 @@ def quality_cost_text(ch: Chapter) -> str:
             f"(median {secs[heads].stack().median():.0f} s). " + ' '.join(
                 f"{p} took {secs[p].min():.3g}–{secs[p].max():.3g} CPU s to fit and encode (median "
                 f"{secs[p].median():.3g} s): "
-                f"on the same dataset our runs cost a median {_times(cost_x[p].median())} as much (range "
-                f"{_times(cost_x[p].min())} to {_times(cost_x[p].max())} over {_plural(secs[p].notna().sum(), 'dataset')}) "
+                f"on the same dataset our runs cost a median {times(cost_x[p].median())} as much (range "
+                f"{times(cost_x[p].min())} to {times(cost_x[p].max())} over {plural(secs[p].notna().sum(), 'dataset')}) "
                 f"for a linear-SVM accuracy a median {100 * abs(acc_gap[p].median()):.1f} points "
                 f"{'below' if acc_gap[p].median() < 0 else 'above'} {p}'s, higher than it in "
                 f"{(acc_gap[p] > 0).sum()} of {len(acc_gap[p])} (dataset, setting) pairs." for p in ch.peer_names))
@@ -354,9 +341,9 @@ def quality_cost_text(ch: Chapter) -> str:
 def _below(ch: Chapter, p: str, metric: str = 'flat/svm_acc') -> tuple[pd.DataFrame, str]:
     "The settings' rows against peer `p` on `metric`, and a phrase of their losses, median differences and Holm p."
     g = ch.peer_stats[(ch.peer_stats['versus'] == p) & (ch.peer_stats['metric'] == metric)]
-    return g, (f"on {_span(g['losses'].min(), g['losses'].max())} of {g['datasets'].max()} datasets (median "
-               f"{_span(100 * g['median_diff'].min(), 100 * g['median_diff'].max(), '+.1f')} points, Holm-adjusted p "
-               f"{_span(g['p_holm'].min(), g['p_holm'].max(), '.2g')})")
+    return g, (f"on {span(g['losses'].min(), g['losses'].max())} of {g['datasets'].max()} datasets (median "
+               f"{span(100 * g['median_diff'].min(), 100 * g['median_diff'].max(), '+.1f')} points, Holm-adjusted p "
+               f"{span(g['p_holm'].min(), g['p_holm'].max(), '.2g')})")
 
 def peers_standing_text(ch: Chapter) -> str:
     "6.7: where the discrete latents stand against each peer across datasets, beside what γ moves (6.4)."
@@ -387,7 +374,7 @@ def geometry_text(ch: Chapter) -> str:
 def reconstructions_text(figures: Sequence[str]) -> str:
     "6.9: the datasets whose reconstruction figures (`reconstructions_<dataset>.png` of `figures`) could be drawn."
     shown = [n for n in figures if n.startswith('reconstructions_')]
-    return (f"{_plural(len(shown), 'dataset')} with figure data so far: "
+    return (f"{plural(len(shown), 'dataset')} with figure data so far: "
             f"{', '.join(n[16:-4] for n in shown) or 'none yet (`btvq-sweep --study rerun`)'}.")
 
 def reruns_text(ch: Chapter) -> str:
@@ -407,11 +394,11 @@ def reruns_text(ch: Chapter) -> str:
 def trajectories_text(ch: Chapter, figures: Sequence[str]) -> str:
     "6.11: how often the runs were evaluated, and whether `figures` has trajectories to show."
     traj = [f for f in figures if f.startswith('trajectories')]
-    return (f"The committed runs were evaluated {_plural(ch.histories.groupby('path').size().max(), 'time')} each at most"
+    return (f"The committed runs were evaluated {plural(ch.histories.groupby('path').size().max(), 'time')} each at most"
             + (", so there is no trajectory to draw. A sweep with more evaluations (e.g. `btvq-sweep --profile full`, an "
                "evaluation every 20 epochs) makes `btvq-report` draw one figure per dataset: each setting's metrics "
                "against the step, the untrained model at step 0, and the Barlow Twins loss against its floor."
-               if not traj else f"; {_plural(len(traj), 'trajectory figure')} follow. Their probe panels show the pooled "
+               if not traj else f"; {plural(len(traj), 'trajectory figure')} follow. Their probe panels show the pooled "
                "latents, the kind every evaluation measures (the earlier ones on a subset of each split, the cheap "
                "probe), so a curve's last point may step."))
 
@@ -441,7 +428,7 @@ def ablation_text(ch: Chapter) -> str:
 def scaling_text(ch: Chapter) -> str:
     "6.13: how many budget-scaling runs have finished; the table of paired differences per budget follows."
     if 'scaling' not in ch.extra: return "_No budget-scaling run has finished yet (`btvq-sweep --study budget`)._"
-    return (f"{_plural(ch.scaling_runs, 'budget-scaling run')} of {ch.scaling_planned} have finished. The paired "
+    return (f"{plural(ch.scaling_runs, 'budget-scaling run')} of {ch.scaling_planned} have finished. The paired "
             "difference per budget (BT − VQVAE; `bt_end/init` as it is), mean ± std over seeds:")
 
 def scaling_findings_text(ch: Chapter) -> str:
@@ -449,7 +436,7 @@ def scaling_findings_text(ch: Chapter) -> str:
     if 'scaling' not in ch.extra: return ''
     sc, st, levels = ch.extra['scaling'], ch.extra['scaling_stats'], ch.extra['scaling_levels']
     moved = level_changes(levels)
-    return _join(['\n'.join(f"- {s}" for s in scaling_findings(sc, st)), f"**So**, {scaling_answer(st)}",
+    return join_parts(['\n'.join(f"- {s}" for s in scaling_findings(sc, st)), f"**So**, {scaling_answer(st)}",
                   f"The models themselves do change with the budget: the VQVAE's own metrics move beyond their seeds' spread in "
                   f"{'; '.join(moved)}; its other (dataset, metric) pairs stay within it." if moved else
                   "The VQVAE's own metrics stay within their seeds' spread at every budget."
@@ -481,11 +468,11 @@ def limits_text(ch: Chapter) -> str:
     "6.14: the limits of the evidence, one bullet each: budget, seeds, several tests, hardware, probes, unconverged fits, peers."
     runs, seeds, epochs, budget = ch.runs, ch.seeds, ch.epochs, ch.budget
     fewest = seeds.groupby(seeds.index.get_level_values('label').map(setting_name)).min()   # per setting, any dataset
-    return _join([
+    return join_parts([
         f"- **Budget.** {epochs.min():.0f}–{epochs.max():.0f} epochs, {100 * epochs.max() / 1500:.1f} % of the thesis's "
         "1500 at most. The VQVAE and the BT-VQVAE had the same budget, so the comparison is fair at this budget. " + (
             f"Whether more training changes it was measured at {_longer(ch)} (6.13, "
-            f"{_plural(ch.scaling_runs, 'budget-scaling run')} of {ch.scaling_planned}): "
+            f"{plural(ch.scaling_runs, 'budget-scaling run')} of {ch.scaling_planned}): "
             f"{scaling_answer(ch.extra['scaling_stats'])} Unmeasured: the other "
             f"{ch.runs['dataset'].nunique() - ch.extra['scaling']['dataset'].nunique()} datasets beyond {budget.steps} steps, "
             "the thesis's 1500 epochs and a GPU run." if 'scaling' in ch.extra else
@@ -546,7 +533,7 @@ def answer_text(ch: Chapter) -> str:
     (raw_wins, raw_n), (untrained_wins, untrained_n) = _reference_wins(ch, RAW), _reference_wins(ch, UNTRAINED)
     rel = lambda v: f"{abs(100 * v):.1f} points {'above' if v > 0 else 'below'}"
     cost_x = _cost_ratios(ch)
-    return _join([
+    return join_parts([
         f"At this budget the Barlow Twins term makes the flat latents **more linearly separable** for {_cite(svm_up)}."
         if svm_up else "At this budget no BT-VQVAE setting makes the flat latents measurably more linearly separable "
                        "(no linear-SVM difference passes Holm's p < 0.05).",
@@ -564,9 +551,9 @@ def answer_text(ch: Chapter) -> str:
         if {'TS2Vec', 'authors VQ-VAE 2024'} <= set(gaps) else '',
         "Against what a practitioner would use instead (6.7), every trained setting's linear SVM on the flat latents is "
         + '; and '.join(f"worse than {p}'s {_below(ch, p)[1]}, while a run of a headline setting costs a median "
-                        f"{_times(cost_x[p].median())} the seconds {p} takes to fit and encode" for p in ch.peer_names) + '.'
+                        f"{times(cost_x[p].median())} the seconds {p} takes to fit and encode" for p in ch.peer_names) + '.'
         if ch.peer_names and len(ch.peer_stats) and set(ch.peer_names) <= set(cost_x) else '',
-        f"All of this rests on {_plural(seeds.min(), 'seed')} per setting and {ch.epochs.min():.0f}–{ch.epochs.max():.0f} "
+        f"All of this rests on {plural(seeds.min(), 'seed')} per setting and {ch.epochs.min():.0f}–{ch.epochs.max():.0f} "
         "epochs: evidence to test with more seeds and the full budget, not a settled answer." if ch.one_seed else ''])
 
 # %% ../../nbs/11_report.ipynb #e85b137b
@@ -577,7 +564,7 @@ def conclusion_text(ch: Chapter) -> str:
     ratio = runs.groupby('label')[BT_RATIO].median() if BT_RATIO in runs else pd.Series(dtype=float)
     thesis_ratio, learns_ratio = ratio.get('gamma=1'), ratio.get(ch.learns_label)
     (raw_wins, raw_n), (untrained_wins, untrained_n) = _reference_wins(ch, RAW), _reference_wins(ch, UNTRAINED)
-    return _join([
+    return join_parts([
         f"**The answer.** Not yet: no {ch.vqvae} run has finished, so the Barlow Twins term cannot be judged (6.15)."
         if ch.vqvae not in ch.settings else
         f"**The answer.** On {ch.runs['dataset'].nunique()} UCR datasets, at the study's budget of {ch.budget.steps} steps, "
@@ -587,7 +574,7 @@ def conclusion_text(ch: Chapter) -> str:
         f"the untrained network in {untrained_wins} of {untrained_n} (setting, accuracy) comparisons and the raw series "
         f"in {raw_wins} of {raw_n} (6.5).",
         f"**Its limits.** {ch.budget.steps} steps, checked " + (
-            f"at {_longer(ch)} with {_plural(ch.scaling_runs, 'budget-scaling run')} of {ch.scaling_planned} (6.13)"
+            f"at {_longer(ch)} with {plural(ch.scaling_runs, 'budget-scaling run')} of {ch.scaling_planned} (6.13)"
             if 'scaling' in ch.extra else "at no longer budget yet")
         + f"; {ch.seeds.min()}–{ch.seeds.max()} seeds per setting; one CPU family; probes that differ from the "
         "literature's (6.6, 6.14).",

@@ -239,16 +239,18 @@ def anchors_markdown(table: pd.DataFrame) -> str:
 
 # %% ../../nbs/11_report.ipynb #880c73e5
 def peers_published(peers: pd.DataFrame, anchors: pd.DataFrame | None = None) -> pd.DataFrame:
-    "Per dataset of `peers` (`collect_peers`) and peer: its own classifier's accuracy here (mean, std, n over seeds), seeds not converged, the published one, ours − published."
+    "Per dataset of `peers` (`collect_peers`) and peer: its own classifier's accuracy here (mean, std, n over seeds), seeds not converged, grid fits stopped early, the published one, ours − published."
     anchors = load_anchors() if anchors is None else anchors
     names = list(PEER_NAMES.values())
     grid = pd.MultiIndex.from_product([sorted(peers['dataset'].unique()), names], names=['dataset', 'peer'])
     own = peers[peers['metric'] == 'own/acc'].groupby(['dataset', 'peer'])['value'].agg(mean='mean', std='std', n='count')
     stopped = peers[(peers['metric'] == 'own/converged') & (peers['value'] == 0)].groupby(['dataset', 'peer']).size()
+    early = peers[peers['metric'] == 'own/unconverged_fits'].groupby(['dataset', 'peer'])['value'].sum()   # over seeds
     pub = anchors[anchors['method'].isin(names)].set_index(['dataset', 'method'])['accuracy']
-    t = (own.reindex(grid).join(stopped.rename('not_converged')).join(pub.rename_axis(['dataset', 'peer']).rename('published'))
-         .reset_index())
-    return t.assign(not_converged=t['not_converged'].fillna(0).astype(int), diff=t['mean'] - t['published'])
+    t = (own.reindex(grid).join(stopped.rename('not_converged')).join(early.rename('early_fits'))
+         .join(pub.rename_axis(['dataset', 'peer']).rename('published')).reset_index())
+    return t.assign(not_converged=t['not_converged'].fillna(0).astype(int), early_fits=t['early_fits'].fillna(0).astype(int),
+                    diff=t['mean'] - t['published'])
 
 def peers_check(peers: pd.DataFrame, anchors: pd.DataFrame | None = None) -> pd.DataFrame:
     "`peers_published` as a row per dataset (each peer: ours, published, Δ = ours − published), then a row of each peer's median Δ."
