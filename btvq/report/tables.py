@@ -27,6 +27,7 @@ from .collect import (GROUP_KEYS, HEADLINE_METRICS, KINDS, PEER_NAMES, RAW, STUD
 from .stats import (BT_RATIO, best_beyond_spread, direction, paired_stats, seconds_per_run, setting_summary,
                                summarize, with_bt_ratio)
 from ..scaling import SCALING_PROFILES, rerun_table, scaling_levels, scaling_stats, scaling_table
+from .wording import plural
 
 # %% ../../nbs/11_report.ipynb #208a387e
 def _num(v: float, sig: int) -> str:
@@ -262,7 +263,7 @@ def peers_check(peers: pd.DataFrame, anchors: pd.DataFrame | None = None) -> pd.
         cols[f'{name} published'] = g['published'].map(format_mean_std)
         cols[f'{name} Δ'] = g['diff'].map(lambda d: '' if pd.isna(d) else f'{d:+.3f}')
         d = g['diff'].dropna()
-        median[f'{name} Δ'] = f"{d.median():+.3f} ({len(d)} dataset{'s' * (len(d) != 1)})" if len(d) else ''
+        median[f'{name} Δ'] = f"{d.median():+.3f} ({plural(len(d), 'dataset')})" if len(d) else ''
     wide = pd.DataFrame(cols, index=t['dataset'].unique()).rename_axis('dataset').reset_index()
     return pd.concat([wide, pd.DataFrame([median])], ignore_index=True).fillna('')
 
